@@ -1,0 +1,100 @@
+"""Request and response schemas of accounts endpoints."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+
+class WeChatLoginSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
+                            metadata={"description": "`wx.login` code, or `dev:<openid>` under dev login"})
+
+
+class RefreshSchema(ma.Schema):
+    refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class PhoneCodeSchema(ma.Schema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
+                            metadata={"description": "`e.detail.code` from a getPhoneNumber button"})
+
+
+class ProfilePatchSchema(ma.Schema):
+    nickname = ma.fields.String(validate=validate.Length(max=32))
+    avatar_url = ma.fields.String(validate=[validate.Length(max=512),
+                                            validate.Regexp(r"^(https://\S+)?$", error="头像地址必须是 https 链接")])
+    real_name = ma.fields.String(validate=validate.Length(max=32))
+
+
+class RoleSchema(ma.Schema):
+    role = ma.fields.String()
+    scope_type = ma.fields.String()
+    scope_id = ma.fields.Integer()
+    scope_code = ma.fields.String()
+    scope_name = ma.fields.String()
+
+
+class HouseholdBriefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    address = ma.fields.String()
+    building = ma.fields.String()
+    grid_id = ma.fields.Integer()
+    grid_code = ma.fields.String()
+    grid_name = ma.fields.String()
+
+
+class MeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    nickname = ma.fields.String()
+    avatar_url = ma.fields.String()
+    real_name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True, metadata={"description": "Full for the owner"})
+    roles = ma.fields.List(ma.fields.Nested(RoleSchema))
+    household = ma.fields.Nested(HouseholdBriefSchema, allow_none=True)
+    verified = ma.fields.Boolean(metadata={"description": "A verified member of a household"})
+    created_at = ma.fields.DateTime()
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String()
+    refresh_token = ma.fields.String()
+    token_type = ma.fields.String()
+    expires_in = ma.fields.Integer(metadata={"description": "Access token lifetime, seconds"})
+    refresh_expires_in = ma.fields.Integer()
+    user = ma.fields.Nested(MeSchema)
+
+
+class JoinHouseholdSchema(ma.Schema):
+    invite_code = ma.fields.String(required=True, validate=validate.Length(min=4, max=32))
+
+
+class HouseholdCreateSchema(ma.Schema):
+    grid_id = ma.fields.Integer(required=True, strict=True)
+    address = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
+    building = ma.fields.String(load_default="", validate=validate.Length(max=40))
+
+
+class InviteCreateSchema(ma.Schema):
+    max_uses = ma.fields.Integer(load_default=6, strict=True, validate=validate.Range(min=1, max=20))
+    valid_days = ma.fields.Integer(load_default=7, strict=True, validate=validate.Range(min=1, max=90))
+
+
+class InviteSchema(ma.Schema):
+    code = ma.fields.String()
+    household_id = ma.fields.Integer()
+    max_uses = ma.fields.Integer()
+    uses = ma.fields.Integer()
+    expires_at = ma.fields.DateTime()
+
+
+class MemberSchema(ma.Schema):
+    user_id = ma.fields.Integer()
+    nickname = ma.fields.String()
+    phone = ma.fields.String(allow_none=True, metadata={"description": "Masked unless owner or authorised staff"})
+    verified = ma.fields.Boolean()
+    joined_at = ma.fields.DateTime()
+
+
+class HouseholdSchema(HouseholdBriefSchema):
+    members = ma.fields.List(ma.fields.Nested(MemberSchema))
+    created_at = ma.fields.DateTime()

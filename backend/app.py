@@ -1,0 +1,105 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy import event
+
+from backend import config as settings
+from backend.core import jobs
+from backend.extensions import api, db
+
+API_SETTINGS = {
+    "API_TITLE": "Linli 邻里 API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    # Served from the vendored swagger-ui-bundle package: no CDN.
+    "OPENAPI_SWAGGER_UI_URL": "/api/docs-assets/",
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "社区治理平台「邻里」的 HTTP API。Errors are `{code, status, message, errors?, reason?}`."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    },
+}
+
+
+def create_app(config_overrides: dict | None = None) -> Flask:
+    """Create the Linli Flask app from the environment, then `config_overrides`."""
+    app = Flask(__name__, instance_path=str(settings.ROOT / "instance"))
+    app.config.update(API_SETTINGS)
+    app.config.update(settings.from_environment())
+    app.config.update(config_overrides or {})
+    settings.check(app.config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    _prepare_sqlite_directory(app)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    api.init_app(app)
+    _init_queue(app)
+    _init_wechat(app)
+    _register_blueprints()
+    app.after_request(_run_inline_jobs)
+    from backend.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints() -> None:
+    from backend.accounts.routes import blp as accounts_blp
+    from backend.grids.routes import blp as grids_blp
+    from backend.system.routes import blp as system_blp
+
+    for blp in (system_blp, accounts_blp, grids_blp):
+        api.register_blueprint(blp)
+
+
+def _prepare_sqlite_directory(app: Flask) -> None:
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Enforce foreign keys, use WAL so readers don't block the writer, and wait on locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _init_queue(app: Flask) -> None:
+    """Bind an RQ queue when REDIS_URL is set; otherwise jobs run in-process."""
+    if not app.config["REDIS_URL"]:
+        app.extensions["linli_redis"] = None
+        app.extensions["linli_queue"] = None
+        return
+    from redis import Redis
+    from rq import Queue
+
+    redis = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+    app.extensions["linli_redis"] = redis
+    app.extensions["linli_queue"] = Queue(app.config.get("RQ_QUEUE", "default"), connection=redis)
+
+
+def _init_wechat(app: Flask) -> None:
+    from backend.wechat import client_from_config
+
+    app.extensions["wechat"] = client_from_config(app.config, redis=app.extensions["linli_redis"])
+
+
+def _run_inline_jobs(response):
+    jobs.drain()
+    return response

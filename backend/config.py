@@ -1,0 +1,64 @@
+"""Settings from environment variables, with safe embedded defaults.
+
+This is the only module that reads the environment. Everything else reads `app.config`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET = "linli-embedded-dev-secret-do-not-use-in-production"
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or inconsistent; the app refuses to start."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(env: dict[str, str] | None = None) -> dict:
+    """Build the settings mapping from environment variables."""
+    env = dict(os.environ if env is None else env)
+    linli_env = env.get("LINLI_ENV", "development")
+    production = linli_env == "production"
+    instance = Path(env.get("LINLI_INSTANCE", ROOT / "instance"))
+    return {
+        "LINLI_ENV": linli_env,
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance / 'linli.db'}"),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "WECHAT_APPID": env.get("WECHAT_APPID", ""),
+        "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
+        "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
+        "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
+        "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
+        # Dev login is on by default only outside production.
+        "DEV_LOGIN": _bool(env.get("DEV_LOGIN"), default=not production),
+        "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "900")),
+        "REFRESH_TOKEN_TTL": int(env.get("REFRESH_TOKEN_TTL", str(30 * 24 * 3600))),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
+        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", str(5 * 1024 * 1024))),
+        "UPLOAD_MAX_PIXELS": int(env.get("UPLOAD_MAX_PIXELS", str(40_000_000))),
+        "OUTBOX_RETRY_AFTER": float(env.get("OUTBOX_RETRY_AFTER", "5")),
+        "SWEEP_INTERVAL": float(env.get("SWEEP_INTERVAL", "5")),
+        # The embedded mode runs periodic sweeps on a timer thread; tests turn it off.
+        "EMBEDDED_SWEEPER": _bool(env.get("EMBEDDED_SWEEPER"), default=True),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def check(config: dict) -> None:
+    """Refuse unsafe production settings."""
+    if config.get("LINLI_ENV") != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET or len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    if config.get("DEV_LOGIN"):
+        raise ConfigError("DEV_LOGIN must be off in production")
+    if not (config.get("WECHAT_APPID") and config.get("WECHAT_SECRET")):
+        raise ConfigError("WECHAT_APPID and WECHAT_SECRET are required in production")

@@ -1,0 +1,113 @@
+"""Bearer-token authentication and the `@require(policy)` decorator every route carries."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from functools import wraps
+
+import jwt
+import sqlalchemy as sa
+from flask import current_app, request
+from flask_smorest import Blueprint
+
+from backend.core.db import utcnow
+from backend.core.errors import Unauthorized
+from backend.core.policies import POLICIES, Actor, Grant, authorize
+
+ALGORITHM = "HS256"
+BEARER = [{"bearerAuth": []}]
+
+
+def issue_access_token(user_id: int, family_id: str) -> tuple[str, int]:
+    """Sign a short-lived access token for a user; return it with its lifetime in seconds.
+
+    `fam` names the refresh-token family of the login, so logout can revoke it.
+    """
+    ttl = current_app.config["ACCESS_TOKEN_TTL"]
+    now = utcnow()
+    claims = {"sub": str(user_id), "typ": "access", "fam": family_id, "iat": now,
+              "exp": now + timedelta(seconds=ttl), "jti": secrets.token_hex(8)}
+    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM), ttl
+
+
+def _user_id_from_header() -> int | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("登录凭证格式有误，请重新登录", reason="invalid_token")
+    try:
+        claims = jwt.decode(token.strip(), current_app.config["SECRET_KEY"], algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub", "typ"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("登录已过期，请重新登录", reason="token_expired") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("登录凭证无效，请重新登录", reason="invalid_token") from None
+    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        raise Unauthorized("登录凭证无效，请重新登录", reason="invalid_token")
+    request.linli_token_family = claims.get("fam")
+    return int(claims["sub"])
+
+
+def load_actor(user_id: int) -> Actor | None:
+    """Build the actor for a user id from the database (None if the user is gone or disabled)."""
+    from backend.accounts.models import HouseholdMember, Household, RoleAssignment, User
+    from backend.extensions import db
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    grants = tuple(Grant(r.role, r.scope_type, r.scope_id) for r in db.session.scalars(
+        sa.select(RoleAssignment).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.id)))
+    member = db.session.execute(
+        sa.select(HouseholdMember.verified_at, Household.grid_id)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(HouseholdMember.user_id == user_id)).first()
+    return Actor(user_id=user_id, grants=grants, verified=bool(member and member.verified_at),
+                 household_grid_id=member.grid_id if member else None)
+
+
+def current_actor() -> Actor | None:
+    """The caller of this request, authenticated once and cached on the request.
+
+    Cached on the request, not on `g`: an app context (and its `g`) may outlive one request.
+    """
+    if not hasattr(request, "linli_actor"):
+        user_id = _user_id_from_header()
+        actor = load_actor(user_id) if user_id is not None else None
+        if user_id is not None and actor is None:
+            raise Unauthorized("账号不存在或已停用", reason="invalid_token")
+        request.linli_actor = actor
+    return request.linli_actor
+
+
+def token_family() -> str | None:
+    """The login family named by this request's access token."""
+    current_actor()
+    return getattr(request, "linli_token_family", None)
+
+
+def require(policy_name: str):
+    """Authenticate the caller and check policy `policy_name` with the route's keyword arguments.
+
+    Put it first (outermost), so an anonymous or unauthorised caller is refused before any
+    input is parsed; the policy name is kept on the view so tests can check every route has one.
+    """
+    if policy_name not in POLICIES:
+        raise LookupError(f"unknown policy {policy_name}")
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            authorize(policy_name, current_actor(), **kwargs)
+            return func(*args, **kwargs)
+
+        wrapper._policy = policy_name
+        if policy_name == "public":
+            return wrapper
+        documented = Blueprint.doc(security=BEARER)(wrapper)
+        documented._policy = policy_name
+        return documented
+
+    return decorator

@@ -1,0 +1,36 @@
+"""The RQ worker entry point: `python -m backend.worker [queue …]`.
+
+Runs `rq worker --with-scheduler` semantics (scheduled jobs and retries fire) with Linli's app
+loaded, plus the periodic sweeps on a timer; a Redis lock lets any number of workers on any
+number of hosts share one sweep per interval.
+"""
+from __future__ import annotations
+
+import sys
+
+from rq import Queue, Worker
+
+from backend.app import create_app
+from backend.core.jobs import start_sweeper
+
+SWEEP_LOCK = "linli:sweep-lock"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    app = create_app()
+    redis = app.extensions.get("linli_redis")
+    if redis is None:
+        sys.exit("REDIS_URL is not set: without Redis, jobs run inside the API process (python -m backend serve)")
+    interval_ms = int(app.config["SWEEP_INTERVAL"] * 1000)
+
+    def sweep_lock() -> bool:
+        return bool(redis.set(SWEEP_LOCK, "1", nx=True, px=max(interval_ms - 100, 100)))
+
+    start_sweeper(app, lock=sweep_lock)
+    queues = [Queue(name, connection=redis) for name in (argv or ["default"])]
+    Worker(queues, connection=redis).work(with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()
