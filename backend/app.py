@@ -59,9 +59,10 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 def _register_blueprints() -> None:
     from backend.accounts.routes import blp as accounts_blp
     from backend.grids.routes import blp as grids_blp
+    from backend.media.routes import blp as media_blp
     from backend.system.routes import blp as system_blp
 
-    for blp in (system_blp, accounts_blp, grids_blp):
+    for blp in (system_blp, accounts_blp, grids_blp, media_blp):
         api.register_blueprint(blp)
 
 

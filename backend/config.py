@@ -37,6 +37,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
+        # Behind nginx: answer media requests with `X-Accel-Redirect: <prefix><key>` instead of bytes.
+        "MEDIA_ACCEL_REDIRECT": env.get("MEDIA_ACCEL_REDIRECT", ""),
         # Dev login is on by default only outside production.
         "DEV_LOGIN": _bool(env.get("DEV_LOGIN"), default=not production),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "900")),

@@ -35,3 +35,29 @@ def pending_model_changes() -> list:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
         return compare_metadata(context, db.metadata)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m backend.migrate upgrade|check`: apply migrations, or fail if models drifted."""
+    import argparse
+    import sys
+
+    from backend.app import create_app
+
+    parser = argparse.ArgumentParser(prog="python -m backend.migrate")
+    parser.add_argument("action", choices=["upgrade", "check"])
+    args = parser.parse_args(argv)
+    with create_app().app_context():
+        if args.action == "upgrade":
+            upgrade_database()
+            print("database is at the latest migration")
+            return
+        changes = pending_model_changes()
+        if changes:
+            print("models and migrations disagree:", *changes, sep="\n  ")
+            sys.exit(1)
+        print("models and migrations agree")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ MODEL_MODULES = (
     "backend.core.models",
     "backend.accounts.models",
     "backend.grids.models",
+    "backend.media.models",
 )
 
 

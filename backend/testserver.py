@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import signal
 import sys
 import tempfile
 from datetime import timedelta
@@ -49,12 +51,17 @@ def main() -> None:
         bump_geo_version()
         db.session.commit()
     server = make_server("127.0.0.1", args.port, app, threaded=True)
+    # The tests stop us with SIGTERM: turn it into a normal exit so the temporary files go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}", "invite_code": "TEST2345"}), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
-    sys.exit(0)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

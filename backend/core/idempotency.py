@@ -32,7 +32,7 @@ def idempotent(view):
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 255:
             raise DomainError("Idempotency-Key 长度应为 1–255 个字符", reason="invalid_idempotency_key")
-        digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.get_data()).hexdigest()
+        digest = _request_digest()
         existing = _find(actor.user_id, key)
         if existing is not None:
             return _replay(existing, digest)
@@ -59,6 +59,31 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def _request_digest() -> str:
+    """Fingerprint the method, path and body of this request.
+
+    A multipart body counts by its fields and file contents, not its bytes: its boundary is random,
+    so a phone's retry of the same upload never repeats the first request byte for byte.
+    """
+    digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data())
+        return digest.hexdigest()
+    for name, value in sorted(request.form.items(multi=True)):
+        digest.update(_framed(b"field", name.encode(), value.encode()))
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        content = hashlib.sha256()
+        for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+            content.update(chunk)
+        upload.stream.seek(0)
+        digest.update(_framed(b"file", name.encode(), content.digest()))
+    return digest.hexdigest()
+
+
+def _framed(*parts: bytes) -> bytes:
+    return b"".join(len(part).to_bytes(8, "big") + part for part in parts)
 
 
 def _find(user_id: int, key: str) -> IdempotencyRecord | None:

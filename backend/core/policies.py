@@ -204,3 +204,16 @@ def _household_issue_invite(actor, household_id: int | None = None, **_):
     if grid_id is None:
         return bool(actor.scopes("committee") or actor.scopes("street_admin") or actor.scopes("district_admin"))
     return actor.covers_grid(grid_id, roles=("committee", "street_admin", "district_admin"))
+
+
+@policy("media.view")
+def _media_view(actor, owner_id: int | None = None, attached_type: str | None = None,
+                attached_id: int | None = None, **_):
+    """The uploader, staff, or whoever may see the object the photo is attached to."""
+    if actor is None or owner_id is None:
+        return False
+    if actor.user_id == owner_id or actor.is_staff():
+        return True
+    from backend.media.service import attachment_allows_view
+
+    return attachment_allows_view(actor, attached_type, attached_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 04:14:18.073247
+Create Date: 2026-11-29 04:24:24.488112
 """
 from alembic import op
 import sqlalchemy as sa
@@ -104,6 +104,31 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotency_records_user_id_key'))
     )
+    op.create_table('media_files',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('storage_key', sa.String(length=128), nullable=False),
+    sa.Column('thumbnail_key', sa.String(length=128), nullable=False),
+    sa.Column('content_type', sa.String(length=32), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('attached_type', sa.String(length=32), nullable=True),
+    sa.Column('attached_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', backend.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("content_type IN ('image/jpeg', 'image/png')", name=op.f('ck_media_files_content_type')),
+    sa.CheckConstraint('(attached_type IS NULL) = (attached_id IS NULL)', name=op.f('ck_media_files_attachment')),
+    sa.CheckConstraint('width > 0 AND height > 0 AND size > 0', name=op.f('ck_media_files_positive_size')),
+    sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_media_files_owner_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_media_files')),
+    sa.UniqueConstraint('storage_key', name=op.f('uq_media_files_storage_key')),
+    sa.UniqueConstraint('thumbnail_key', name=op.f('uq_media_files_thumbnail_key'))
+    )
+    with op.batch_alter_table('media_files', schema=None) as batch_op:
+        batch_op.create_index('ix_media_files_attachment', ['attached_type', 'attached_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_media_files_owner_id'), ['owner_id'], unique=False)
+
     op.create_table('refresh_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -277,6 +302,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_refresh_tokens_family_id'))
 
     op.drop_table('refresh_tokens')
+    with op.batch_alter_table('media_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_files_owner_id'))
+        batch_op.drop_index('ix_media_files_attachment')
+
+    op.drop_table('media_files')
     op.drop_table('idempotency_records')
     with op.batch_alter_table('duty_windows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_duty_windows_user_id'))
