@@ -26,7 +26,7 @@ def main() -> None:
         if not args.no_seed:
             from backend.demo import seed_demo
 
-            print(seed_demo().summary())
+            print("\n".join(seed_demo().lines()))
     if app.extensions.get("linli_queue") is None:
         start_sweeper(app)  # with Redis, `python -m backend.worker` runs the sweeps instead
     print(f"Linli ready in {time.monotonic() - started:.1f}s: http://{args.host}:{args.port}/api/docs "

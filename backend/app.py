@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 from backend import config as settings
 from backend.core import jobs
@@ -40,12 +41,14 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
+    app.url_map.converters["int"] = IdConverter
     _prepare_sqlite_directory(app)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
     api.init_app(app)
+    api.register_converter(IdConverter, IdConverter.openapi_schema)
     _init_queue(app)
     _init_wechat(app)
     _register_blueprints()
@@ -54,6 +57,21 @@ def create_app(config_overrides: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in paths: a positive id that fits the database's integer column, else 404."""
+
+    MAX = 2**31 - 1
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", self.MAX)
+        super().__init__(map, *args, **kwargs)
+
+    @staticmethod
+    def openapi_schema(converter) -> dict:
+        return {"type": "integer", "minimum": converter.min, "maximum": converter.max}
 
 
 def _register_blueprints() -> None:

@@ -18,6 +18,14 @@ def square(lng: float, lat: float, size: float = 0.01) -> str:
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
+def cell(i: int, j: int = 0, size: float = 0.01, origin: tuple[float, float] = (120.60, 31.30)) -> str:
+    """Cell (i, j) of a lattice: neighbours share edges exactly (each edge is computed from its index)."""
+    x0, x1 = origin[0] + i * size, origin[0] + (i + 1) * size
+    y0, y1 = origin[1] + j * size, origin[1] + (j + 1) * size
+    ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
 @dataclass
 class Geography:
     district: District
@@ -40,7 +48,7 @@ def make_geography() -> Geography:
         for g in range(2):
             i = c * 2 + g
             grid = Grid(community=community, code=f"{community.code}-0{g + 1}", name=f"第{i + 1}网格",
-                        boundary=square(120.60 + 0.01 * i, 31.30))
+                        boundary=cell(i))
             geo.grids.append(grid)
     db.session.add(district)
     bump_geo_version()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.fields import Id
+
 
 class WeChatLoginSchema(ma.Schema):
     code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
@@ -69,7 +71,7 @@ class JoinHouseholdSchema(ma.Schema):
 
 
 class HouseholdCreateSchema(ma.Schema):
-    grid_id = ma.fields.Integer(required=True, strict=True)
+    grid_id = Id(required=True, strict=True)
     address = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
     building = ma.fields.String(load_default="", validate=validate.Length(max=40))
 

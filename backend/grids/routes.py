@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.core.auth import require
+from backend.core.pagination import paginate
 from backend.extensions import db
 from backend.grids import presenters, service
 from backend.grids.models import Community, Grid, Street
@@ -50,10 +51,7 @@ class Grids(MethodView):
             query = query.where(Grid.community_id == args["community_id"])
         if "street_id" in args:
             query = query.join(Community).where(Community.street_id == args["street_id"])
-        page = db.paginate(query, page=pagination_parameters.page, per_page=pagination_parameters.page_size,
-                           error_out=False)
-        pagination_parameters.item_count = page.total
-        return page.items
+        return paginate(query, pagination_parameters)
 
 
 @blp.route("/grids/locate")

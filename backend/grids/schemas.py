@@ -6,6 +6,8 @@ import json
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.fields import Id
+
 
 class StreetSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -61,9 +63,9 @@ class LocateArgsSchema(ma.Schema):
 
 
 class CommunityFilterSchema(ma.Schema):
-    street_id = ma.fields.Integer()
+    street_id = Id()
 
 
 class GridFilterSchema(ma.Schema):
-    community_id = ma.fields.Integer()
-    street_id = ma.fields.Integer()
+    community_id = Id()
+    street_id = Id()

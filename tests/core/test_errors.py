@@ -94,3 +94,18 @@ def test_readyz_reports_a_dead_redis(make_app):
     with app.app_context():
         response = app.test_client().get("/readyz")
         assert response.status_code == 503 and response.json["checks"]["redis"].startswith("error")
+
+
+def test_out_of_range_ids_are_404_or_422_not_500(client):
+    headers = login(client, "alice")
+    assert client.get(f"/api/v1/grids/{2**40}", headers=headers).status_code == 404
+    assert client.get("/api/v1/grids/0", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/communities?street_id={2**40}", headers=headers).status_code == 422
+    assert client.get("/api/v1/communities?street_id=1", headers=headers).status_code == 200
+
+
+def test_absurd_pages_are_422(client):
+    headers = login(client, "alice")
+    response = client.get(f"/api/v1/grids?page={10**20}", headers=headers)
+    assert response.status_code == 422 and "page" in response.json["errors"]["query"]
+    assert client.get("/api/v1/grids?page_size=101", headers=headers).status_code == 422
