@@ -1,4 +1,4 @@
-"""The RQ worker entry point: `python -m backend.worker [queue …]`.
+"""The RQ worker entry point: `python -m backend.worker [--burst] [queue …]`.
 
 Runs `rq worker --with-scheduler` semantics (scheduled jobs and retries fire) with Linli's app
 loaded, plus the periodic sweeps on a timer; a Redis lock lets any number of workers on any
@@ -18,6 +18,8 @@ SWEEP_LOCK = "linli:sweep-lock"
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    burst = "--burst" in argv  # drain the queues and exit (tests, one-off catch-up)
+    argv = [arg for arg in argv if arg != "--burst"]
     app = create_app()
     redis = app.extensions.get("linli_redis")
     if redis is None:
@@ -27,9 +29,10 @@ def main(argv: list[str] | None = None) -> None:
     def sweep_lock() -> bool:
         return bool(redis.set(SWEEP_LOCK, "1", nx=True, px=max(interval_ms - 100, 100)))
 
-    start_sweeper(app, lock=sweep_lock)
+    if not burst:
+        start_sweeper(app, lock=sweep_lock)
     queues = [Queue(name, connection=redis) for name in (argv or ["default"])]
-    Worker(queues, connection=redis).work(with_scheduler=True)
+    Worker(queues, connection=redis).work(with_scheduler=True, burst=burst)
 
 
 if __name__ == "__main__":

@@ -156,3 +156,20 @@ def test_worker_queue_is_the_apps(make_app, redis_url):
     assert isinstance(app.extensions["linli_queue"], Queue)
     with app.app_context():
         assert app.test_client().get("/readyz").json["checks"] == {"database": "ok", "redis": "ok"}
+
+
+def test_the_worker_process_runs_jobs_with_the_app(make_app, redis_url, database_url):
+    """`python -m backend.worker` — a forking RQ worker that builds the app from the environment."""
+    import os
+    import subprocess
+    import sys
+
+    app = make_app(REDIS_URL=redis_url)
+    with app.app_context():
+        jobs.enqueue(jobs.record_heartbeat, "worker-process")
+        db.session.commit()
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LINLI_ENV": "testing"}
+        done = subprocess.run([sys.executable, "-m", "backend.worker", "--burst"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert beats("worker-process") == 1

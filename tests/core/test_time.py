@@ -28,3 +28,22 @@ def test_naive_times_are_refused(app):
 def test_api_times_carry_an_offset(client):
     created = client.post("/api/v1/auth/wechat-login", json={"code": "dev:alice"}).json["user"]["created_at"]
     assert created.endswith("+00:00")
+
+
+def test_foreign_keys_are_enforced(app):
+    import sqlalchemy.exc
+
+    from backend.accounts.models import Household
+
+    db.session.add(Household(grid_id=987654, address="不存在的网格"))
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_sqlite_runs_in_wal_mode(app):
+    import sqlalchemy as sa
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting; PostgreSQL has no journal mode")
+    assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
