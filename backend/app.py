@@ -75,13 +75,13 @@ class IdConverter(IntegerConverter):
 
 
 def _register_blueprints() -> None:
-    from backend.accounts.routes import blp as accounts_blp
-    from backend.grids.routes import blp as grids_blp
-    from backend.media.routes import blp as media_blp
-    from backend.system.routes import blp as system_blp
+    from backend.features import feature_modules
+    from backend.models import load_all_models
 
-    for blp in (system_blp, accounts_blp, grids_blp, media_blp):
-        api.register_blueprint(blp)
+    load_all_models()
+    feature_modules("policies")
+    for routes in feature_modules("routes"):
+        api.register_blueprint(routes.blp)
 
 
 def _prepare_sqlite_directory(app: Flask) -> None:

@@ -4,6 +4,7 @@ This is the only module that reads the environment. Everything else reads `app.c
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -36,6 +37,10 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),
         "WECHAT_API_BASE": env.get("WECHAT_API_BASE", "https://api.weixin.qq.com"),
         "WECHAT_TIMEOUT": float(env.get("WECHAT_TIMEOUT", "5")),
+        # Subscribe-message templates by notification kind, as JSON:
+        # {"case_progress": {"template_id": "…", "fields": {"thing1": "title", "phrase2": "status", "time3": "time"}}}
+        "WECHAT_TEMPLATES": json.loads(env.get("WECHAT_TEMPLATES", "{}")),
+        "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE", "formal"),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         # Behind nginx: answer media requests with `X-Accel-Redirect: <prefix><key>` instead of bytes.
         "MEDIA_ACCEL_REDIRECT": env.get("MEDIA_ACCEL_REDIRECT", ""),

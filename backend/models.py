@@ -3,15 +3,10 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES = (
-    "backend.core.models",
-    "backend.accounts.models",
-    "backend.grids.models",
-    "backend.media.models",
-)
+from backend.features import feature_modules
 
 
 def load_all_models() -> None:
-    """Import the model modules."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+    """Import the shared tables and every feature's models."""
+    importlib.import_module("backend.core.models")
+    feature_modules("models")
