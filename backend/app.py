@@ -80,6 +80,7 @@ def _register_blueprints() -> None:
 
     load_all_models()
     feature_modules("policies")
+    feature_modules("jobs")  # registers periodic sweeps
     for routes in feature_modules("routes"):
         api.register_blueprint(routes.blp)
 

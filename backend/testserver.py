@@ -1,11 +1,13 @@
 """`python -m backend.testserver --port 0`: the real app on a throwaway SQLite database.
 
 Used by the mini-program's end-to-end tests: it prints one JSON line with the URL and a valid
-household invite code once it is listening, and serves until killed.
+household invite code once it is listening, and serves until killed. `--seed module:function`
+(repeatable) adds a feature's own data; what the function returns joins the JSON line.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import shutil
 import signal
@@ -21,6 +23,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--access-ttl", type=int, default=900, help="access token lifetime, seconds")
+    parser.add_argument("--seed", action="append", default=[], metavar="MODULE:FUNCTION",
+                        help="also call this function in the app context; the dict it returns joins the ready line")
     args = parser.parse_args()
 
     from backend.accounts.models import Household, HouseholdInvite
@@ -50,10 +54,15 @@ def main() -> None:
         db.session.add_all([street, invite])
         bump_geo_version()
         db.session.commit()
+        ready = {"invite_code": "TEST2345"}
+        for target in args.seed:  # feature tests add their own data, e.g. tests.cases.e2e_seed:seed
+            module, _, function = target.partition(":")
+            ready.update(getattr(importlib.import_module(module), function)() or {})
+            db.session.commit()
     server = make_server("127.0.0.1", args.port, app, threaded=True)
     # The tests stop us with SIGTERM: turn it into a normal exit so the temporary files go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}", "invite_code": "TEST2345"}), flush=True)
+    print(json.dumps({"url": f"http://127.0.0.1:{server.server_port}", **ready}, ensure_ascii=False), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
