@@ -23,3 +23,10 @@ def wechat_client(fake_wechat: FakeWeChatServer) -> Iterator[WeChatClient]:
     with WeChatClient(fake.appid, fake.secret, base_url=fake_wechat.url,
                       token_store=MemoryTokenStore(), timeout=5.0) as client:
         yield client
+
+
+@pytest.fixture
+def wechat_settings(fake_wechat: FakeWeChatServer) -> dict:
+    """App settings that point the app's WeChat client at `fake_wechat` (dev login stays as configured)."""
+    fake = fake_wechat.fake
+    return {"WECHAT_APPID": fake.appid, "WECHAT_SECRET": fake.secret, "WECHAT_API_BASE": fake_wechat.url}

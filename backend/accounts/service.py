@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -286,8 +286,3 @@ def join_household(user_id: int, invite_code: str) -> HouseholdMember:
 
 def membership(user_id: int) -> HouseholdMember | None:
     return db.session.scalar(sa.select(HouseholdMember).where(HouseholdMember.user_id == user_id))
-
-
-def invite_is_live(invite: HouseholdInvite, now: datetime | None = None) -> bool:
-    now = now or utcnow()
-    return invite.revoked_at is None and invite.expires_at > now and invite.uses < invite.max_uses

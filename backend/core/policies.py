@@ -137,14 +137,22 @@ def _district_admin(actor, **_):
     return actor is not None and "district_admin" in actor.roles
 
 
-@policy("household.create")
-def _household_create(actor, grid_id: int | None = None, **_):
-    """A committee (or street/district admin) over the household's grid."""
+COMMUNITY_MANAGERS = ("committee", "street_admin", "district_admin")
+
+
+def _manages_grid(actor, grid_id: int | None) -> bool:
+    """A committee member (or street/district admin) over the grid; any such role when no grid is named yet."""
     if actor is None:
         return False
     if grid_id is None:
-        return bool(actor.scopes("committee") or actor.scopes("street_admin") or actor.scopes("district_admin"))
-    return actor.covers_grid(grid_id, roles=("committee", "street_admin", "district_admin"))
+        return any(actor.scopes(role) for role in COMMUNITY_MANAGERS)
+    return actor.covers_grid(grid_id, roles=COMMUNITY_MANAGERS)
+
+
+@policy("household.create")
+def _household_create(actor, grid_id: int | None = None, **_):
+    """A committee (or street/district admin) over the household's grid."""
+    return _manages_grid(actor, grid_id)
 
 
 @policy("person.view_phone")
@@ -155,19 +163,6 @@ def _person_view_phone(actor, user_id: int | None = None, grid_id: int | None = 
     if user_id is not None and actor.user_id == user_id:
         return True
     return grid_id is not None and actor.covers_grid(grid_id)
-
-
-@policy("staff.manage")
-def _staff_manage(actor, grid_id: int | None = None, **_):
-    """Committee or admins over the grid manage its staff, skills and roster."""
-    if actor is None:
-        return False
-    roles = ("committee", "street_admin", "district_admin")
-    if grid_id is None:
-        return any(actor.scopes(r) for r in roles)
-    return actor.covers_grid(grid_id, roles=roles)
-
-
 
 
 def _household_grid(household_id: int | None) -> int | None:
@@ -198,12 +193,7 @@ def _household_view(actor, household_id: int | None = None, **_):
 @policy("household.issue_invite")
 def _household_issue_invite(actor, household_id: int | None = None, **_):
     """The committee (or street/district admin) over the household's grid."""
-    if actor is None:
-        return False
-    grid_id = _household_grid(household_id)
-    if grid_id is None:
-        return bool(actor.scopes("committee") or actor.scopes("street_admin") or actor.scopes("district_admin"))
-    return actor.covers_grid(grid_id, roles=("committee", "street_admin", "district_admin"))
+    return _manages_grid(actor, _household_grid(household_id))
 
 
 @policy("media.view")

@@ -149,11 +149,18 @@ def record_consents(user_id: int, template_ids: list[str], now: datetime | None 
         raised = db.session.execute(
             sa.update(SubscribeConsent)
             .where(SubscribeConsent.user_id == user_id, SubscribeConsent.template_id == template_id)
-            .values(remaining=sa.func.least(SubscribeConsent.remaining + 1, MAX_REMAINING)
-                    if db.engine.dialect.name == "postgresql"
-                    else sa.func.min(SubscribeConsent.remaining + 1, MAX_REMAINING), updated_at=now)).rowcount
+            .values(remaining=sa.case((SubscribeConsent.remaining < MAX_REMAINING, SubscribeConsent.remaining + 1),
+                                      else_=SubscribeConsent.remaining), updated_at=now)).rowcount
         if not raised:
-            db.session.add(SubscribeConsent(user_id=user_id, template_id=template_id, remaining=1, updated_at=now))
+            try:
+                with db.session.begin_nested():
+                    db.session.add(SubscribeConsent(user_id=user_id, template_id=template_id, remaining=1,
+                                                    updated_at=now))
+            except IntegrityError:  # the same consent recorded concurrently; count this one too
+                db.session.execute(sa.update(SubscribeConsent)
+                                   .where(SubscribeConsent.user_id == user_id,
+                                          SubscribeConsent.template_id == template_id)
+                                   .values(remaining=SubscribeConsent.remaining + 1, updated_at=now))
     db.session.commit()
     return consents(user_id)
 

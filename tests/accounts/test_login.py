@@ -9,11 +9,9 @@ from backend.extensions import db
 
 
 @pytest.fixture
-def wechat_app(make_app, fake_wechat):
+def wechat_app(make_app, wechat_settings):
     """The app configured with WeChat credentials, talking to the fake server (dev login off)."""
-    fake = fake_wechat.fake
-    app = make_app(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake_wechat.url,
-                   DEV_LOGIN=False)
+    app = make_app(**wechat_settings, DEV_LOGIN=False)
     with app.app_context():
         yield app
 

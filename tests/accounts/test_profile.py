@@ -38,9 +38,9 @@ def test_bind_phone_in_dev_mode(client):
     assert response.status_code == 200 and response.json["phone"] == "13812345678"
 
 
-def test_bind_phone_through_wechat(make_app, fake_wechat):
+def test_bind_phone_through_wechat(make_app, fake_wechat, wechat_settings):
     fake = fake_wechat.fake
-    app = make_app(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake_wechat.url)
+    app = make_app(**wechat_settings)
     with app.app_context():
         client = app.test_client()
         fake.codes["c1"] = "o-alice"

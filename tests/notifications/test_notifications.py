@@ -16,10 +16,8 @@ TEMPLATES = {"case_progress": {"template_id": "tmpl-progress",
 
 
 @pytest.fixture
-def wechat_app(make_app, fake_wechat):
-    fake = fake_wechat.fake
-    app = make_app(WECHAT_APPID=fake.appid, WECHAT_SECRET=fake.secret, WECHAT_API_BASE=fake_wechat.url,
-                   WECHAT_TEMPLATES=TEMPLATES)
+def wechat_app(make_app, wechat_settings):
+    app = make_app(**wechat_settings, WECHAT_TEMPLATES=TEMPLATES)
     with app.app_context():
         yield app
 
