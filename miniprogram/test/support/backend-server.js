@@ -1,6 +1,6 @@
 /**
  * Starts the real Flask app for end-to-end tests: `<python> -m backend.testserver --port 0` from the
- * repository root, which prints one JSON line {url, invite_code} once it listens.
+ * repository root, which prints one JSON line {url, invite_code, …seed data} once it listens.
  * <python> is $LINLI_PYTHON or the repository's .venv. Failing to start is an error, never a skip.
  */
 const { spawn } = require('child_process');
@@ -10,9 +10,14 @@ const path = require('path');
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const PYTHON = process.env.LINLI_PYTHON || path.join(REPO_ROOT, '.venv/bin/python');
 
-function startBackend({ accessTtl, startTimeoutMs = 30000 } = {}) {
+/**
+ * `seeds`: Python `module:function` names the server calls after its base data (e.g.
+ * 'tests.cases.e2e_seed:seed'); whatever they return joins the ready line, so tests get ids and codes.
+ */
+function startBackend({ accessTtl, seeds = [], startTimeoutMs = 30000 } = {}) {
   const args = ['-m', 'backend.testserver', '--port', '0'];
   if (accessTtl) args.push('--access-ttl', String(accessTtl));
+  seeds.forEach((seed) => args.push('--seed', seed));
   const command = `${PYTHON} ${args.join(' ')} (cwd ${REPO_ROOT})`;
   if (!fs.existsSync(PYTHON)) {
     return Promise.reject(new Error(`cannot start the backend test server: no Python at ${PYTHON}; `
@@ -56,6 +61,7 @@ function startBackend({ accessTtl, startTimeoutMs = 30000 } = {}) {
       resolve({
         url: info.url,
         inviteCode: info.invite_code,
+        seeded: info, // everything the ready line carried, including what the seeds returned
         stop: () => new Promise((done) => {
           if (child.exitCode !== null || child.signalCode !== null) { done(); return; }
           const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
