@@ -132,6 +132,16 @@ test('joining with the valid invite code makes the resident verified', async () 
   expect(me.household.address.length).toBeGreaterThan(0);
 });
 
+test('a key the page keeps for its draft is sent as is, so a second tap replays the first answer', async () => {
+  const { api, wx } = await newResident();
+  const options = { header: { 'Idempotency-Key': `draft-${process.pid}` } };
+  const first = await api.post('/api/v1/households/join', { invite_code: server.inviteCode }, options);
+  const again = await api.post('/api/v1/households/join', { invite_code: server.inviteCode }, options);
+  expect(again).toEqual(first);
+  expect(callsTo(wx, '/api/v1/households/join').map((call) => call.header['Idempotency-Key']))
+    .toEqual([`draft-${process.pid}`, `draft-${process.pid}`]);
+});
+
 test('uploading a PNG returns {id, url, thumbnail_url}', async () => {
   const { api, wx } = await newResident();
   const uploaded = await api.upload('/api/v1/uploads', PNG, { purpose: 'case' });

@@ -203,14 +203,15 @@ function authHeader(header, access) {
 function request({ url, method = 'GET', data, header, silent = false }) {
   const verb = method.toUpperCase();
   const headers = Object.assign({}, header);
-  // One key per logical call: a retry after a token refresh is the same write.
-  if (WRITE_METHODS.indexOf(verb) !== -1) headers['Idempotency-Key'] = newIdempotencyKey();
+  // One key per logical call: a retry after a token refresh is the same write. A page that keeps a
+  // key per draft (so a second tap after a lost response is the same write) passes its own.
+  if (WRITE_METHODS.indexOf(verb) !== -1 && !headers['Idempotency-Key']) headers['Idempotency-Key'] = newIdempotencyKey();
   return withSession((access) => send({ url, method: verb, data, header: authHeader(headers, access) }), silent);
 }
 
 /** Upload one file as multipart field `file`; resolves the parsed JSON body. */
 function upload(url, filePath, formData, options = {}) {
-  const header = { 'Idempotency-Key': newIdempotencyKey() };
+  const header = { 'Idempotency-Key': options.idempotencyKey || newIdempotencyKey() };
   return withSession((access) => sendFile({ url, filePath, formData, header: authHeader(header, access) }), !!options.silent);
 }
 
