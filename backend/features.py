@@ -15,6 +15,9 @@ FEATURES = (
     "grids",
     "media",
     "notifications",
+    "deliberations",
+    "cases",
+    "volunteering",
 )
 
 

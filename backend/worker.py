@@ -11,7 +11,8 @@ import sys
 from rq import Queue, Worker
 
 from backend.app import create_app
-from backend.core.jobs import start_sweeper
+from backend.core.jobs import start_sweeper, use_app_for_jobs
+from backend.grids.service import grid_index
 
 SWEEP_LOCK = "linli:sweep-lock"
 
@@ -21,10 +22,13 @@ def main(argv: list[str] | None = None) -> None:
     burst = "--burst" in argv  # drain the queues and exit (tests, one-off catch-up)
     argv = [arg for arg in argv if arg != "--burst"]
     app = create_app()
+    use_app_for_jobs(app)  # forked work horses inherit the built app instead of building one per job
     redis = app.extensions.get("linli_redis")
     if redis is None:
         sys.exit("REDIS_URL is not set: without Redis, jobs run inside the API process (python -m backend serve)")
     interval_ms = int(app.config["SWEEP_INTERVAL"] * 1000)
+    with app.app_context():
+        grid_index()  # built here, before any thread starts, so each forked work horse inherits it
 
     def sweep_lock() -> bool:
         return bool(redis.set(SWEEP_LOCK, "1", nx=True, px=max(interval_ms - 100, 100)))

@@ -14,7 +14,8 @@ def me(user: User) -> dict:
     if member is not None:
         h = member.household
         household = {"id": h.id, "address": h.address, "building": h.building, "grid_id": h.grid_id,
-                     "grid_code": h.grid.code, "grid_name": h.grid.name}
+                     "grid_code": h.grid.code, "grid_name": h.grid.name, "community_id": h.grid.community_id,
+                     "community_name": h.grid.community.name}
     roles = [{"role": "resident", "scope_type": "self", "scope_id": user.id, "scope_code": "", "scope_name": ""}]
     for r in user.roles:
         code, name = scope_label(r.scope_type, r.scope_id)

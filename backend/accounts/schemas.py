@@ -43,6 +43,8 @@ class HouseholdBriefSchema(ma.Schema):
     grid_id = ma.fields.Integer()
     grid_code = ma.fields.String()
     grid_name = ma.fields.String()
+    community_id = ma.fields.Integer()
+    community_name = ma.fields.String()
 
 
 class MeSchema(ma.Schema):

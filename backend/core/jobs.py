@@ -159,12 +159,33 @@ def sweep_outbox(limit: int = 200) -> int:
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     ids = list(db.session.scalars(query))
+    waiting = _waiting_in_rq(ids)
+    ids = [entry_id for entry_id in ids if entry_id not in waiting]
     if ids:
         db.session.execute(sa.update(OutboxEntry).where(OutboxEntry.id.in_(ids)).values(dispatched_at=now))
     db.session.commit()
     if ids:
         _dispatch([(entry_id, None) for entry_id in ids])
     return len(ids)
+
+
+def _waiting_in_rq(entry_ids: list[int]) -> set[int]:
+    """Entries whose RQ job still waits in Redis: under a backlog, dispatching them again would run them twice.
+
+    A job RQ lost (Redis restarted) or that died running (a killed worker) is not waiting, so it is dispatched.
+    """
+    queue = current_app.extensions.get("linli_queue")
+    if queue is None or not entry_ids:
+        return set()
+    from rq.job import Job, JobStatus
+
+    waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+    try:
+        found = Job.fetch_many([f"outbox-{entry_id}" for entry_id in entry_ids], connection=queue.connection)
+    except Exception:  # Redis down: nothing can be dispatched now anyway
+        return set()
+    return {entry_id for entry_id, rq_job in zip(entry_ids, found)
+            if rq_job is not None and rq_job.get_status(refresh=False) in waiting}
 
 
 def run_periodic() -> None:
@@ -196,6 +217,12 @@ def record_heartbeat(name: str) -> None:
 
 _job_app: Flask | None = None
 _job_app_pid: int | None = None
+
+
+def use_app_for_jobs(app: Flask) -> None:
+    """Run jobs of this process, and of work horses forked from it, with `app` instead of building one each."""
+    global _job_app, _job_app_pid
+    _job_app, _job_app_pid = app, os.getpid()
 
 
 def _app_context():
@@ -233,10 +260,13 @@ def start_sweeper(app: Flask, lock: Callable[[], bool] | None = None) -> threadi
     def loop():
         while True:
             time.sleep(interval)
-            if lock is not None and not lock():
-                continue
-            with app.app_context():
-                run_periodic()
+            try:
+                if lock is not None and not lock():
+                    continue
+                with app.app_context():
+                    run_periodic()
+            except Exception:  # Redis or the database is away: the thread must live to sweep once it is back
+                log.warning("periodic sweeps skipped this interval", exc_info=True)
 
     thread = threading.Thread(target=loop, name="linli-sweeper", daemon=True)
     thread.start()

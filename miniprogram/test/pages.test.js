@@ -165,7 +165,7 @@ describe('home', () => {
     expect(text).toContain('已认证');
   });
 
-  test('each feature tile says it is coming soon', async () => {
+  test('each feature tile opens its page, and every page is declared in app.json', async () => {
     mockApi.isLoggedIn.mockReturnValue(false);
     const page = render('pages/home/home');
     page.instance.onShow();
@@ -173,8 +173,13 @@ describe('home', () => {
     expect(page.dom.textContent).toContain('登录后查看你的家庭与网格');
     const tiles = page.querySelectorAll('.home__feature');
     expect(tiles.length).toBe(4);
+    const opened = [];
+    jest.spyOn(wx, 'navigateTo').mockImplementation((options) => opened.push(options.url));
     for (const tile of tiles) tile.querySelector('.t-grid-item').dispatchEvent('tap');
     await flush();
-    expect(toasts.map((t) => t.title)).toEqual(['随手拍即将上线', '便民服务即将上线', '协商议事即将上线', '志愿服务即将上线']);
+    expect(opened).toEqual(['/pages/cases/report/report', '/pages/cases/service/service', '/pages/topics/topics',
+      '/pages/volunteer/activities/activities']);
+    const declared = require('../app.json').pages;
+    for (const url of opened) expect(declared).toContain(url.slice(1));
   });
 });

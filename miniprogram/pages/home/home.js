@@ -3,10 +3,10 @@ const { get, isLoggedIn } = require('../../utils/request');
 const { greeting } = require('../../utils/format');
 
 const FEATURES = [
-  { key: 'cases', text: '随手拍', description: '网格事件', icon: 'camera' },
-  { key: 'services', text: '便民服务', description: '上门办事', icon: 'service' },
-  { key: 'topics', text: '协商议事', description: '议题投票', icon: 'chat-bubble-smile' },
-  { key: 'volunteer', text: '志愿服务', description: '报名打卡', icon: 'heart' },
+  { key: 'cases', text: '随手拍', description: '网格事件', icon: 'camera', url: '/pages/cases/report/report' },
+  { key: 'services', text: '便民服务', description: '上门办事', icon: 'service', url: '/pages/cases/service/service' },
+  { key: 'topics', text: '协商议事', description: '议题投票', icon: 'chat-bubble-smile', url: '/pages/topics/topics' },
+  { key: 'volunteer', text: '志愿服务', description: '报名打卡', icon: 'heart', url: '/pages/volunteer/activities/activities' },
 ];
 
 Component({
@@ -31,8 +31,7 @@ Component({
     },
 
     onFeatureTap(e) {
-      const { name } = e.currentTarget.dataset;
-      wx.showToast({ title: `${name}即将上线`, icon: 'none' });
+      wx.navigateTo({ url: e.currentTarget.dataset.url });
     },
 
     goProfile() {

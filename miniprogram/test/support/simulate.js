@@ -10,6 +10,9 @@ const path = require('path');
 const simulate = require('miniprogram-simulate');
 
 const ROOT = path.resolve(__dirname, '../..');
+// simulate's official compiler runs wcc once over EVERY .wxml of the project (TDesign's included) and
+// reads its output through spawnSync, whose 1 MB default buffer the project has outgrown (ENOBUFS).
+const COMPILER_OPTIONS = { maxBuffer: 64 * 1024 * 1024 };
 
 function npmComponentPaths(rel, found = {}, seen = new Set()) {
   if (seen.has(rel)) return found;
@@ -29,7 +32,9 @@ function render(rel, properties) {
   // module registry is needed for the Component() definitions to register again on every load.
   let id;
   jest.isolateModules(() => {
-    id = simulate.load(path.join(ROOT, rel), { rootPath: ROOT, usingComponents: npmComponentPaths(rel) });
+    id = simulate.load(path.join(ROOT, rel), {
+      rootPath: ROOT, usingComponents: npmComponentPaths(rel), compilerOptions: COMPILER_OPTIONS,
+    });
   });
   const comp = simulate.render(id, properties);
   comp.attach(document.createElement('parent-wrapper'));

@@ -1,0 +1,479 @@
+"""Secret ballots: opening and closing on time, casting with a receipt, the tally and the hash chain.
+
+Secrecy at the storage level. `voters` (who voted) and `ballots` (what was voted) share no column
+but the topic: a ballot has a random 63-bit key, its choices, the SHA-256 of its receipt and, after
+the close, its link in the hash chain; no user, no household, no timestamp. The receipt itself is
+random, shown once to the voter and never stored, logged or kept in an idempotency record (the
+ballot route is deliberately not `@idempotent`: the stored response would pair the user with the
+receipt). See `Ballot` for what PostgreSQL's system columns show while voting is open, and why the
+close rewrites the ballots.
+
+The hash chain. Chaining each ballot to the previous one as it is cast would need one lock per
+topic (every voter waiting in line) and the chain order would be the order of casting, which,
+lined up with the order of `voters`, names the voter. So the chain is built once, at the close,
+over the ballots sorted by their random key: link₀ = SHA-256("linli-ballots:v1:<topic id>"),
+linkᵢ = SHA-256(linkᵢ₋₁ "|" receipt_hash "|" choices). The result publishes the last link and the
+count, and `GET /topics/{id}/ballots` publishes the list in chain order, so anyone can recompute the
+chain and every voter can find their receipt's hash in it; changing, adding or dropping a ballot
+after the close changes the final hash. Before the close, each voter can check their own ballot
+with their receipt.
+
+Time. Voting opens and closes through scheduled jobs, and every read and write checks the clock
+too: a ballot after `closes_at` is refused even if the close job has not run. Casting and closing
+take the same per-topic lock (shared for ballots, exclusive for the close; on SQLite the single
+writer lock), so no ballot commits after the tally has read the table.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import secrets
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from backend.core.db import utcnow
+from backend.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ServiceUnavailable,
+                                 Unprocessable)
+from backend.core.jobs import enqueue
+from backend.core.policies import Actor
+from backend.deliberations import notices
+from backend.deliberations.eligibility import Membership, in_scope, membership, roll_size
+from backend.deliberations.models import Ballot, Poll, Topic, Voter
+from backend.deliberations.service import get_topic, response_due, set_ballot, transition
+from backend.extensions import db
+from backend.grids.service import local_tz
+
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
+RECEIPT_GROUPS, RECEIPT_GROUP = 5, 5  # 25 characters, 125 random bits, shown as XXXXX-XXXXX-…
+RECEIPT_RE = re.compile(f"[{RECEIPT_ALPHABET}]{{{RECEIPT_GROUPS * RECEIPT_GROUP}}}")
+LOCK_NAMESPACE = 0x766F7465  # "vote": PostgreSQL advisory locks (namespace, topic id)
+MIN_VOTING_WINDOW, MAX_VOTING_WINDOW = timedelta(minutes=10), timedelta(days=90)
+
+log = logging.getLogger(__name__)
+
+
+# --- receipts and the chain ---------------------------------------------------------------------
+
+def new_receipt() -> str:
+    """A random receipt, grouped for reading aloud and copying."""
+    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_GROUPS * RECEIPT_GROUP))
+    return "-".join(raw[i:i + RECEIPT_GROUP] for i in range(0, len(raw), RECEIPT_GROUP))
+
+
+def receipt_hash(receipt: str) -> str | None:
+    """SHA-256 of a receipt as typed (case, dashes, spaces and O/I/L slips forgiven); None if malformed."""
+    normalized = re.sub(r"[\s-]", "", receipt.upper()).translate(str.maketrans("OIL", "011"))
+    if not RECEIPT_RE.fullmatch(normalized):
+        return None
+    return hashlib.sha256(f"linli-receipt:{normalized}".encode()).hexdigest()
+
+
+def chain_start(topic_id: int) -> str:
+    return hashlib.sha256(f"linli-ballots:v1:{topic_id}".encode()).hexdigest()
+
+
+def chain_link(previous: str, receipt_digest: str, choices: str) -> str:
+    return hashlib.sha256(f"{previous}|{receipt_digest}|{choices}".encode()).hexdigest()
+
+
+def option_ids_of(choices: str) -> list[int]:
+    return [int(part) for part in choices.split(",")]
+
+
+# --- opening ------------------------------------------------------------------------------------
+
+def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: datetime | None = None,
+                ballot: dict | None = None, now: datetime | None = None) -> Topic:
+    """Fix the ballot (options, times, eligibility, quorum, pass rule) and open it now or at `opens_at`."""
+    from backend.deliberations.jobs import close_voting_when_due, open_voting_when_due
+
+    now = now or utcnow()
+    topic = get_topic(topic_id)
+    if topic.phase != "discussion" or (topic.poll is not None and topic.poll.fixed_at is not None):
+        raise InvalidTransition()
+    if topic.poll is None and not ballot:
+        raise Unprocessable("请先设置投票的类型和选项", reason="ballot_missing")
+    opens_at = max(opens_at or now, now)
+    if not MIN_VOTING_WINDOW <= closes_at - opens_at <= MAX_VOTING_WINDOW:
+        raise Unprocessable("投票时长应在 10 分钟到 90 天之间，且截止时间晚于开始时间", reason="invalid_voting_window")
+    if ballot:
+        set_ballot(topic, ballot)
+    db.session.flush()
+    fixed = db.session.execute(
+        sa.update(Poll).where(Poll.topic_id == topic.id, Poll.fixed_at.is_(None))
+        .values(fixed_at=now, opens_at=opens_at, closes_at=closes_at)).rowcount
+    if fixed != 1:  # another committee member opened it a moment ago
+        db.session.rollback()
+        raise InvalidTransition()
+    db.session.refresh(topic.poll)
+    if opens_at <= now:
+        open_if_due(topic, now)
+    else:
+        enqueue(open_voting_when_due, topic.id, delay=opens_at - now)
+    enqueue(close_voting_when_due, topic.id, delay=closes_at - now)
+    db.session.commit()
+    return topic
+
+
+def open_if_due(topic: Topic, now: datetime | None = None) -> bool:
+    """discussion → voting once the fixed opening time has come; the roll is counted then. No commit."""
+    now = now or utcnow()
+    poll = topic.poll
+    if topic.phase != "discussion" or poll is None or poll.fixed_at is None or poll.opens_at > now:
+        return False
+    moved = db.session.execute(sa.update(Topic).where(Topic.id == topic.id, Topic.phase == "discussion")
+                               .values(phase="voting")).rowcount
+    if not moved:
+        return False
+    db.session.refresh(topic)
+    poll.opened_at, poll.eligible_count = now, roll_size(topic, poll, poll.opens_at)
+    notices.voting_opened(topic)
+    return True
+
+
+# --- casting ------------------------------------------------------------------------------------
+
+def window_refusal(topic: Topic, poll: Poll | None, now: datetime) -> DomainError | None:
+    """Why no ballot can be cast right now (not open yet, or closed), or None while voting is open."""
+    if topic.phase == "closed" or (poll is not None and poll.closes_at is not None and now >= poll.closes_at):
+        return Conflict("投票已经结束", reason="voting_closed")
+    if topic.phase not in ("discussion", "voting") or poll is None or poll.fixed_at is None:
+        return Conflict("该议题尚未开始投票", reason="voting_not_open")
+    if now < poll.opens_at:
+        opens = poll.opens_at.astimezone(local_tz()).strftime("%m月%d日 %H:%M")
+        return Conflict(f"投票将于 {opens} 开始", reason="voting_not_open")
+    return None
+
+
+def voter_refusal(topic: Topic, poll: Poll, member: Membership | None) -> DomainError | None:
+    """Why this resident is not on the roll, or None: verified, in scope, and verified before voting opened."""
+    if member is None or member.verified_at is None:
+        return Forbidden("只有已认证的居民才能投票，请先通过社区邀请码加入住户", reason="not_verified")
+    if not in_scope(topic, member):
+        return Forbidden("您的住址不在本次投票的范围内", reason="not_eligible")
+    if member.verified_at > poll.opens_at:
+        return Forbidden("投票名单在投票开始时确定，之后认证的居民不能参加本次投票", reason="not_eligible")
+    return None
+
+
+def _choices(poll: Poll, option_ids: list[int]) -> str:
+    """The canonical choices string, or 422 `invalid_choice`."""
+    chosen = sorted(set(option_ids))
+    valid = {option.id for option in poll.options}
+    limit = poll.max_choices if poll.ballot_type == "multiple" else 1
+    if not chosen or len(chosen) != len(option_ids) or not set(chosen) <= valid or len(chosen) > limit:
+        message = f"请选择 1 至 {limit} 个有效选项" if limit > 1 else "请选择一个有效选项"
+        raise Unprocessable(message, reason="invalid_choice")
+    return ",".join(map(str, chosen))
+
+
+def cast_ballot(topic_id: int, actor: Actor, option_ids: list[int], now: datetime | None = None) -> str:
+    """Record that the actor voted and, separately, their ballot; return the receipt (shown once)."""
+    topic = get_topic(topic_id)
+    refusal = window_refusal(topic, topic.poll, now or utcnow())
+    if refusal is not None:
+        raise refusal
+    if topic.phase == "discussion" and open_if_due(topic, now):  # the opening job is late
+        db.session.commit()
+    choices = _choices(topic.poll, option_ids)
+    member = membership(actor)
+    refusal = voter_refusal(topic, topic.poll, member)
+    if refusal is not None:
+        raise refusal
+    for _ in range(3):  # a second try only if a random key or receipt collided
+        receipt = new_receipt()
+        if _record(topic, actor.user_id, member, choices, receipt_hash(receipt), now):
+            return receipt
+    raise ServiceUnavailable("投票人数较多，请稍后重试", reason="busy", headers={"Retry-After": "1"})
+
+
+# The ballot's two writes, built once (they run on every ballot). The voter row goes in only if the
+# topic, read afresh by this statement (after the lock), is still voting and before its closing
+# time; no row returned means voting closed meanwhile (RETURNING, because the driver reports no
+# rowcount for INSERT … SELECT). Plain inserts: no ORM object of the ballot stays in the session.
+VOTER_IF_STILL_OPEN = sa.insert(Voter.__table__).from_select(
+    ["topic_id", "user_id", "household_id"],
+    sa.select(sa.bindparam("topic_id", type_=sa.Integer), sa.bindparam("user_id", type_=sa.Integer),
+              sa.bindparam("household_id", type_=sa.Integer))
+    .where(sa.exists().where(Topic.id == sa.bindparam("topic_id"), Topic.phase == "voting", Poll.topic_id == Topic.id,
+                             Poll.closes_at > sa.bindparam("now", type_=Poll.closes_at.type)))
+).returning(Voter.__table__.c.topic_id)
+INSERT_BALLOT = sa.insert(Ballot.__table__)
+
+
+def _record(topic: Topic, user_id: int, member: Membership, choices: str, digest: str,
+            now: datetime | None) -> bool:
+    """Write the voter row and the ballot row in one transaction and commit; False (nothing written)
+    when only a random key or receipt collided, so the caller draws again."""
+    household_id = member.household_id if topic.poll.per == "household" else None
+    with _one_sqlite_writer():
+        lock_topic_votes(topic.id, exclusive=False)
+        voter = {"topic_id": topic.id, "user_id": user_id, "household_id": household_id,
+                 "now": now or utcnow()}  # the clock read after the lock, not before it
+        try:
+            recorded = db.session.execute(VOTER_IF_STILL_OPEN, voter).first() is not None
+            if recorded:
+                db.session.execute(INSERT_BALLOT, {"key": secrets.randbits(63), "topic_id": topic.id,
+                                                   "choices": choices, "receipt_hash": digest})
+        except IntegrityError:
+            db.session.rollback()
+            refusal = _already_voted(topic.id, user_id, household_id)
+            if refusal is not None:
+                raise refusal from None
+            return False
+        except OperationalError:
+            if db.engine.dialect.name != "sqlite":
+                raise
+            db.session.rollback()  # "database is locked": another writer held it past the busy timeout
+            raise ServiceUnavailable("投票人数较多，请稍后重试", reason="busy", headers={"Retry-After": "1"}) from None
+        if not recorded:
+            db.session.rollback()
+            raise Conflict("投票已经结束", reason="voting_closed")
+        if household_id is not None:
+            notices.household_voted(topic, household_id, user_id)
+        db.session.commit()
+    return True
+
+
+_SQLITE_BALLOTS = threading.Lock()
+
+
+def _one_sqlite_writer():
+    """SQLite (the embedded, one-process mode): ballots queue on a lock in the process, in order,
+    instead of in SQLite's busy wait, which is unfair and can time out under a burst."""
+    return _SQLITE_BALLOTS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+def lock_topic_votes(topic_id: int, *, exclusive: bool) -> None:
+    """The per-topic lock between ballots (shared) and the close (exclusive), held to the end of the transaction.
+
+    PostgreSQL: an advisory lock, so ballots do not queue behind each other. SQLite needs none: a
+    write transaction holds the database's single writer lock from its first write, and both the
+    ballot's first write and the close's first write read the topic's state under it.
+    """
+    if db.engine.dialect.name == "postgresql":
+        lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
+        db.session.execute(sa.select(lock(LOCK_NAMESPACE, topic_id)))
+
+
+def _already_voted(topic_id: int, user_id: int, household_id: int | None) -> DomainError | None:
+    """The refusal for a second vote, by person or by household; None when the conflict was something else."""
+    if db.session.scalar(sa.select(Voter.id).where(Voter.topic_id == topic_id, Voter.user_id == user_id)):
+        return Conflict("您已经投过票了，每人只能投一次", reason="already_voted")
+    if household_id is not None and db.session.scalar(
+            sa.select(Voter.id).where(Voter.topic_id == topic_id, Voter.household_id == household_id)):
+        return Conflict("您家已有成员投票（按户投票，每户一票）", reason="household_already_voted")
+    return None
+
+
+def voting_status(topic_id: int, user_id: int, household_id: int | None) -> tuple[bool, bool]:
+    """(the user voted, the user's household voted) — from `voters` only."""
+    rows = db.session.execute(sa.select(Voter.user_id, Voter.household_id).where(
+        Voter.topic_id == topic_id,
+        sa.or_(Voter.user_id == user_id, sa.and_(Voter.household_id.is_not(None), Voter.household_id == household_id)))
+    ).all()
+    return any(u == user_id for u, _ in rows), any(h is not None and h == household_id for _, h in rows)
+
+
+# --- closing ------------------------------------------------------------------------------------
+
+def close_voting(topic_id: int, now: datetime | None = None) -> bool:
+    """voting → closed once `closes_at` has passed: count, chain and decide. No commit.
+
+    Returns False (changing nothing) when the topic is not voting or its time has not come.
+    """
+    now = now or utcnow()
+    lock_topic_votes(topic_id, exclusive=True)  # wait for ballots in flight; hold new ones off
+    row = db.session.execute(sa.select(Topic.phase, Topic.community_id, Poll.closes_at)
+                             .join(Poll, Poll.topic_id == Topic.id).where(Topic.id == topic_id)).first()
+    if row is None or row.phase != "voting" or row.closes_at > now:
+        return False
+    moved = db.session.execute(sa.update(Topic).where(Topic.id == topic_id, Topic.phase == "voting").values(
+        phase="closed", closed_at=now, response_due_at=response_due(row.community_id, now))).rowcount
+    if not moved:
+        return False
+    topic = get_topic(topic_id)
+    db.session.refresh(topic)
+    _tally(topic, topic.poll, now)
+    notices.topic_closed(topic)
+    return True
+
+
+def _tally(topic: Topic, poll: Poll, now: datetime) -> None:
+    """Chain the ballots in key order, rewrite them in that order, count them and decide the outcome.
+
+    The rewrite (delete, then insert in key order) is what leaves no trace of the casting
+    transactions in PostgreSQL's `xmin`/`ctid` of the stored ballots.
+    """
+    rows = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
+                              .where(Ballot.topic_id == topic.id).order_by(Ballot.key)).all()
+    link, rewritten, counts = chain_start(topic.id), [], Counter()
+    for key, digest, choices in rows:
+        link = chain_link(link, digest, choices)
+        rewritten.append({"key": key, "topic_id": topic.id, "receipt_hash": digest, "choices": choices,
+                          "chain_hash": link})
+        counts.update(option_ids_of(choices))
+    db.session.execute(sa.delete(Ballot).where(Ballot.topic_id == topic.id),
+                       execution_options={"synchronize_session": False})
+    if rewritten:
+        db.session.execute(sa.insert(Ballot), rewritten)
+    for option in poll.options:
+        option.votes = counts.get(option.id, 0)
+    decision = decide(poll, counts, len(rows), poll.eligible_count or 0)
+    poll.cast_count, poll.quorum_met, poll.outcome = len(rows), decision.quorum_met, decision.outcome
+    poll.winner_ids, poll.chain_hash, poll.tallied_at = decision.winner_ids, link, now
+
+
+@dataclass(frozen=True)
+class Decision:
+    quorum_met: bool
+    outcome: str
+    winner_ids: list[int]
+
+
+def meets(count: int, cast: int, eligible: int, rule: str) -> bool:
+    """Whether `count` votes satisfy the pass rule. Abstentions are cast ballots: they count toward
+    the quorum and the "of cast" denominators, never for the motion."""
+    if rule == "majority_cast":
+        return count * 2 > cast
+    if rule == "two_thirds_cast":
+        return cast > 0 and count * 3 >= cast * 2
+    return count * 2 > eligible  # majority_eligible
+
+
+def decide(poll: Poll, counts: Counter, cast: int, eligible: int) -> Decision:
+    """Quorum first (cast ≥ quorum % of the roll), then the pass rule: for yes/no/abstain on the
+    "yes" option; for choice ballots every option meeting the rule wins (most votes first)."""
+    quorum_met = cast * 100 >= poll.quorum_percent * eligible
+    if not quorum_met:
+        return Decision(False, "no_quorum", [])
+    options = poll.options[:1] if poll.ballot_type == "yes_no_abstain" else poll.options
+    winners = sorted((o for o in options if meets(counts.get(o.id, 0), cast, eligible, poll.pass_rule)),
+                     key=lambda o: (-counts.get(o.id, 0), o.position))
+    return Decision(True, "passed" if winners else "rejected", [o.id for o in winners])
+
+
+def close_by_committee(topic_id: int, actor: Actor, now: datetime | None = None) -> Topic:
+    """The committee closes a topic: a discussion without a vote at once; a vote only after its closing time."""
+    now = now or utcnow()
+    topic = get_topic(topic_id)
+    poll = topic.poll
+    if topic.phase == "discussion" and (poll is None or poll.fixed_at is None):
+        transition(topic, ("discussion",), "closed", closed_at=now,
+                   response_due_at=response_due(topic.community_id, now))
+        notices.topic_closed(topic)
+        db.session.commit()
+        return topic
+    if topic.phase not in ("discussion", "voting") or poll is None or poll.fixed_at is None:
+        raise InvalidTransition()
+    if now < poll.closes_at:
+        closes = poll.closes_at.astimezone(local_tz()).strftime("%m月%d日 %H:%M")
+        raise Conflict(f"投票截止时间（{closes}）开始时已确定，不能提前结束", reason="voting_still_open")
+    catch_up(topic, now)
+    return topic
+
+
+def advance(topic_id: int, now: datetime | None = None) -> bool:
+    """Open or close the topic if the clock says so; True if it moved. No commit."""
+    now = now or utcnow()
+    topic = db.session.get(Topic, topic_id)
+    poll = topic.poll if topic is not None else None
+    if poll is None or poll.fixed_at is None or topic.phase not in ("discussion", "voting"):
+        return False
+    opened = open_if_due(topic, now)
+    closed = topic.phase == "voting" and poll.closes_at <= now and close_voting(topic_id, now)
+    return opened or closed
+
+
+def catch_up(topic: Topic, now: datetime | None = None) -> None:
+    """Make the stored phase agree with the clock before showing or acting on a topic (commits if it moved)."""
+    if advance(topic.id, now):
+        db.session.commit()
+        db.session.refresh(topic)
+
+
+def due_topic_ids(now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Topics whose opening or closing time has come but whose phase has not moved (late or lost jobs)."""
+    now = now or utcnow()
+    return list(db.session.scalars(sa.select(Topic.id).join(Poll, Poll.topic_id == Topic.id).where(
+        Poll.fixed_at.is_not(None), sa.or_(sa.and_(Topic.phase == "discussion", Poll.opens_at <= now),
+                                           sa.and_(Topic.phase == "voting", Poll.closes_at <= now)))
+        .order_by(Topic.id).limit(limit)))
+
+
+def sweep_due(now: datetime | None = None, limit: int = 100) -> int:
+    """Open and close every topic whose time has come, each in its own transaction (commits)."""
+    moved = 0
+    for topic_id in due_topic_ids(now, limit):
+        try:
+            moved += advance(topic_id, now)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("could not advance topic %s; the next sweep retries", topic_id)
+    return moved
+
+
+# --- reading results ----------------------------------------------------------------------------
+
+def voted_topic(topic_id: int) -> Topic:
+    """A topic with a vote, its phase caught up with the clock (409 `no_vote` when it has none)."""
+    topic = get_topic(topic_id)
+    if topic.poll is None or topic.poll.fixed_at is None:
+        raise Conflict("该议题还没有安排投票", reason="no_vote")
+    catch_up(topic)
+    return topic
+
+
+def counts_visible(topic: Topic, poll: Poll | None) -> bool:
+    """Option counts show after the tally, or live during voting unless the topic hides them."""
+    if poll is None:
+        return False
+    return poll.tallied_at is not None or (topic.phase == "voting" and not poll.hide_counts)
+
+
+def live_counts(topic_id: int) -> tuple[Counter, int]:
+    """(votes per option id, ballots cast) so far."""
+    counts, cast = Counter(), 0
+    for choices in db.session.scalars(sa.select(Ballot.choices).where(Ballot.topic_id == topic_id)):
+        counts.update(option_ids_of(choices))
+        cast += 1
+    return counts, cast
+
+
+def check_receipt(topic_id: int, receipt: str) -> tuple[Ballot, Topic]:
+    """The ballot a receipt stands for (404 `receipt_not_found` for anything else)."""
+    topic = get_topic(topic_id)
+    digest = receipt_hash(receipt)
+    ballot = db.session.scalar(sa.select(Ballot).where(Ballot.topic_id == topic_id, Ballot.receipt_hash == digest)) \
+        if digest else None
+    if ballot is None:
+        raise NotFound("未找到与该回执对应的选票，请核对回执是否完整", reason="receipt_not_found")
+    return ballot, topic
+
+
+def published_ballots(topic_id: int):
+    """The query for the ballots in chain order, once the close has chained them (409 before)."""
+    topic = get_topic(topic_id)
+    if topic.poll is None or topic.poll.tallied_at is None:
+        raise Conflict("投票结束并计票后才公布选票清单", reason="results_not_final")
+    return sa.select(Ballot).where(Ballot.topic_id == topic_id).order_by(Ballot.key)
+
+
+def verify_chain(topic_id: int) -> tuple[int, str, bool]:
+    """Recompute the chain from the stored ballots: (count, final link, every stored link matches)."""
+    link, count, intact = chain_start(topic_id), 0, True
+    for digest, choices, stored in db.session.execute(
+            sa.select(Ballot.receipt_hash, Ballot.choices, Ballot.chain_hash)
+            .where(Ballot.topic_id == topic_id).order_by(Ballot.key)):
+        link = chain_link(link, digest, choices)
+        intact = intact and stored == link
+        count += 1
+    return count, link, intact

@@ -1,0 +1,98 @@
+/**
+ * 组织者 · 签到名单 — a shift's roster: confirmed volunteers, then the waitlist in order; who checked in
+ * and out; no-shows. Check a volunteer in or out by hand (for those without a phone); the backend records
+ * it as manual.
+ */
+const {
+  api, appendPage, toastError, confirm, signupStatusText, attendanceText, ROSTER_PAGE_SIZE,
+} = require('../../../utils/volunteer');
+
+function row(entry) {
+  const v = entry.volunteer || {};
+  const a = entry.attendance;
+  return Object.assign({}, entry, {
+    name: v.real_name || v.nickname || '志愿者',
+    phone: v.phone || '',
+    statusText: signupStatusText(entry),
+    attendanceText: attendanceText(a),
+    canCheckIn: entry.status === 'confirmed' && !a,
+    canCheckOut: !!a && !a.closed_at,
+  });
+}
+
+function counts(items) {
+  const confirmed = items.filter((r) => r.status === 'confirmed');
+  return {
+    confirmed: confirmed.length,
+    checkedIn: confirmed.filter((r) => r.attendance).length,
+    waitlisted: items.filter((r) => r.status === 'waitlisted').length,
+  };
+}
+
+Component({
+  data: {
+    shiftId: null,
+    items: [],
+    counts: { confirmed: 0, checkedIn: 0, waitlisted: 0 },
+    page: 1,
+    more: false,
+    loading: true,
+    loadingMore: false,
+    error: '',
+    busyId: null,
+  },
+
+  methods: {
+    onLoad(query) {
+      this.setData({ shiftId: Number(query.shift) || null });
+    },
+
+    onShow() {
+      if (this.data.shiftId) this.load(1);
+      else this.setData({ loading: false, error: '未找到该班次' });
+    },
+
+    onPullDownRefresh() {
+      return this.load(1).then(() => wx.stopPullDownRefresh());
+    },
+
+    onReachBottom() {
+      if (this.data.more && !this.data.loadingMore && !this.data.loading) this.load(this.data.page + 1);
+    },
+
+    load(page) {
+      this.setData(page === 1 ? { loading: !this.data.items.length, error: '' } : { loadingMore: true });
+      return api.roster(this.data.shiftId, { page })
+        .then((rows) => {
+          const { items, more } = appendPage(this.data.items, rows.map(row), page, ROSTER_PAGE_SIZE);
+          this.setData({ items, more, page, counts: counts(items), loading: false, loadingMore: false });
+        })
+        .catch((error) => {
+          const inPlace = page === 1 && !this.data.items.length;
+          this.setData({ loading: false, loadingMore: false, error: inPlace ? error.message : '' });
+          if (!inPlace) toastError(error);
+        });
+    },
+
+    onManual(e) {
+      const { id, name, action } = e.currentTarget.dataset;
+      if (this.data.busyId) return Promise.resolve();
+      const checkIn = action === 'in';
+      const content = checkIn
+        ? `确认「${name}」已到场？将记录为组织者代签到。`
+        : `为「${name}」签退？服务时长计算到现在。`;
+      return confirm({ title: checkIn ? '手动签到' : '手动签退', content }).then((ok) => {
+        if (!ok) return null;
+        this.setData({ busyId: id });
+        return (checkIn ? api.manualCheckIn(id) : api.manualCheckOut(id))
+          .then(() => wx.showToast({ title: checkIn ? '已签到' : '已签退', icon: 'success' }), () => {})
+          .then(() => this.load(1))
+          .then(() => this.setData({ busyId: null }));
+      });
+    },
+
+    onRetry() {
+      this.load(1);
+    },
+  },
+});
