@@ -77,8 +77,24 @@ def _pings(conn) -> bool:
         return False
 
 
+def session_members(session_id: int) -> list[int]:
+    """Ids of the processes in a session (Linux /proc); the session leader first."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the parenthesised command name: state, ppid, pgrp, session, …
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session_id:
+            members.append(int(entry.name))
+    return sorted(members, key=lambda pid: pid != session_id)
+
+
 class WorkerProcess:
-    """`python -m backend.worker` (RQ worker with scheduler, plus the sweeps) in its own process group."""
+    """`python -m backend.worker` (RQ worker with scheduler, plus the sweeps) in a session of its own."""
 
     def __init__(self, database_url: str, redis_url: str, media_root: Path, log: Path):
         self.env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "LINLI_ENV": "testing",
@@ -88,6 +104,7 @@ class WorkerProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        self.kill()  # a previous run of this worker, should it have exited, leaves no scheduler behind
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", "backend.worker"], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -96,23 +113,18 @@ class WorkerProcess:
         return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL the worker and its work horse: whatever job was running dies half-done."""
+        """SIGKILL the worker, its work horse and its scheduler: whatever job was running dies half-done.
+
+        RQ's scheduler moves to a process group of its own, so the whole session is killed, not the group.
+        """
         if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            for pid in session_members(self.process.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.process.wait(timeout=10)
             self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.process = None
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
