@@ -80,7 +80,7 @@ def list_query(actor: Actor, *, phase: str | None = None, community_id: int | No
     visible = [Topic.proposer_id == actor.user_id, Topic.community_id.in_(managed or {0})]
     if home is not None:
         visible.append(sa.and_(Topic.community_id == home, Topic.phase.in_(PUBLIC_PHASES)))
-    query = sa.select(Topic).where(sa.or_(*visible))
+    query = sa.select(Topic).options(sa.orm.selectinload(Topic.poll)).where(sa.or_(*visible))
     if view == "mine":
         query = query.where(Topic.proposer_id == actor.user_id)
     elif view == "supported":
