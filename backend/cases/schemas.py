@@ -8,23 +8,11 @@ from marshmallow import validate
 
 from backend.cases.models import KINDS, STATUSES
 from backend.cases.service import RETURN_REASONS
-from backend.core.fields import Id
+from backend.core.fields import Id, Text
 
 VIEWS = ("mine", "assigned", "grid", "community", "street", "district", "escalated")
 SKILL = validate.Regexp(r"^[a-z][a-z_]{1,31}$", error="技能代码须为小写字母和下划线")
 CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="分类代码须为小写字母、数字和下划线")
-
-
-class Text(ma.fields.String):
-    """Text a person typed: surrounding blanks trimmed; control characters (NUL …) refused."""
-
-    default_error_messages = {"control": "不能包含控制字符"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-            raise self.make_error("control")
-        return text
 
 
 def _latitude(**kwargs):

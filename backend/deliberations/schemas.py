@@ -6,17 +6,10 @@ from datetime import timezone
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.core.fields import Id
+from backend.core.fields import Id, Text
 from backend.deliberations.models import BALLOT_TYPES, PASS_RULES, PHASES, REPORT_REASONS, STANCES, VOTE_UNITS
 
 MAX_OPTIONS = 20
-
-
-class Text(ma.fields.String):
-    """A string with surrounding whitespace removed before its length is checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class Moment(ma.fields.AwareDateTime):

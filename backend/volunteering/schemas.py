@@ -7,22 +7,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.core.db import utcnow
-from backend.core.fields import Id
+from backend.core.fields import Id, Text
 
 MAX_YEARS_AWAY = timedelta(days=3650)
-
-
-class Text(ma.fields.String):
-    """Text a person typed: surrounding blanks trimmed; control characters refused (PostgreSQL cannot
-    store NUL). The same field as `backend.cases.schemas.Text`; both belong in `backend.core.fields`."""
-
-    default_error_messages = {"control": "不能包含控制字符"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-            raise self.make_error("control")
-        return text
 
 
 def _near_today(value) -> None:
