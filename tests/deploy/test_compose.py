@@ -88,3 +88,9 @@ def test_nginx_serves_media_only_internally():
     conf = (ROOT / "docker" / "nginx.conf").read_text()
     block = conf[conf.index("location /protected-media/"):]
     assert "internal;" in block.split("}")[0]
+
+
+def test_nginx_does_not_log_ballot_receipts():
+    conf = (ROOT / "docker" / "nginx.conf").read_text()
+    block = conf[conf.index("location ~ ^/api/v1/topics/[0-9]+/receipts/"):]
+    assert "access_log off;" in block.split("}")[0]
