@@ -56,6 +56,14 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # The embedded mode runs periodic sweeps on a timer thread; tests turn it off.
         "EMBEDDED_SWEEPER": _bool(env.get("EMBEDDED_SWEEPER"), default=True),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        # RQ's worker class for `python -m backend.worker`: "Worker" forks a work horse per job (a crashing
+        # job cannot take the worker down); "SimpleWorker" runs jobs in the worker process, several times
+        # the throughput for Linli's short database jobs. See bench/README.md (routing).
+        "RQ_WORKER_CLASS": env.get("RQ_WORKER_CLASS", "Worker"),
+        # Feature limits an operator may tune.
+        "CASES_PER_HOUR": int(env.get("CASES_PER_HOUR", "20")),  # per resident; more → 429
+        "DELIBERATION_MIN_VOTING_WINDOW": int(env.get("DELIBERATION_MIN_VOTING_WINDOW", "600")),  # seconds
+        "VOLUNTEERING_MIN_STAY_SECONDS": int(env.get("VOLUNTEERING_MIN_STAY_SECONDS", "60")),
     }
 
 

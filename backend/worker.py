@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 
 from backend.app import create_app
 from backend.core.jobs import start_sweeper, use_app_for_jobs
 from backend.grids.service import grid_index
 
 SWEEP_LOCK = "linli:sweep-lock"
+WORKER_CLASSES = {"Worker": Worker, "SimpleWorker": SimpleWorker}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -36,7 +37,10 @@ def main(argv: list[str] | None = None) -> None:
     if not burst:
         start_sweeper(app, lock=sweep_lock)
     queues = [Queue(name, connection=redis) for name in (argv or ["default"])]
-    Worker(queues, connection=redis).work(with_scheduler=True, burst=burst)
+    worker_class = WORKER_CLASSES.get(app.config["RQ_WORKER_CLASS"])
+    if worker_class is None:
+        sys.exit(f"RQ_WORKER_CLASS must be one of {', '.join(WORKER_CLASSES)}")
+    worker_class(queues, connection=redis).work(with_scheduler=True, burst=burst)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ STATUS_TEXT = {"submitted": "已提交", "assigned": "已派单", "accepted": "�
 KIND_TEXT = {"incident": "事件", "service": "服务申请"}
 RETURN_REASONS = {"not_my_grid": "不属于本网格", "needs_other_skill": "需要其他专业人员", "other": "其他原因"}
 MISSES_BEFORE_AWAY = 3
-DEFAULT_CASES_PER_HOUR = 20
 METRES_PER_DEGREE = 111_320.0
 
 
@@ -107,7 +106,7 @@ def _grid_for_submission(user_id: int, lat: float | None, lng: float | None) -> 
 
 
 def _check_submit_rate(user_id: int, now: datetime) -> None:
-    limit = current_app.config.get("CASES_PER_HOUR", DEFAULT_CASES_PER_HOUR)
+    limit = current_app.config["CASES_PER_HOUR"]
     recent = db.session.scalar(sa.select(sa.func.count(Case.id)).where(
         Case.reporter_id == user_id, Case.created_at > now - timedelta(hours=1)))
     if recent >= limit:

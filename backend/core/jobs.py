@@ -173,6 +173,10 @@ def _waiting_in_rq(entry_ids: list[int]) -> set[int]:
     """Entries whose RQ job still waits in Redis: under a backlog, dispatching them again would run them twice.
 
     A job RQ lost (Redis restarted) or that died running (a killed worker) is not waiting, so it is dispatched.
+    Nor is a job a worker took off the queue and died holding: RQ moves a job to an "intermediate" list
+    before it marks it started, and a worker killed in between leaves it there still marked queued, for
+    RQ's own maintenance to notice only after ten minutes or more. Such an orphan is taken off that list
+    and dispatched again (a live worker holds a job there for microseconds; running it twice is harmless).
     """
     queue = current_app.extensions.get("linli_queue")
     if queue is None or not entry_ids:
@@ -182,10 +186,18 @@ def _waiting_in_rq(entry_ids: list[int]) -> set[int]:
     waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
     try:
         found = Job.fetch_many([f"outbox-{entry_id}" for entry_id in entry_ids], connection=queue.connection)
+        taken = set(queue.intermediate_queue.get_job_ids())
+        result = set()
+        for entry_id, rq_job in zip(entry_ids, found):
+            if rq_job is None or rq_job.get_status(refresh=False) not in waiting:
+                continue
+            if rq_job.id in taken:
+                queue.intermediate_queue.remove(rq_job.id)
+                continue
+            result.add(entry_id)
+        return result
     except Exception:  # Redis down: nothing can be dispatched now anyway
         return set()
-    return {entry_id for entry_id, rq_job in zip(entry_ids, found)
-            if rq_job is not None and rq_job.get_status(refresh=False) in waiting}
 
 
 def run_periodic() -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from backend.core.db import utcnow
@@ -54,7 +55,7 @@ RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no
 RECEIPT_GROUPS, RECEIPT_GROUP = 5, 5  # 25 characters, 125 random bits, shown as XXXXX-XXXXX-…
 RECEIPT_RE = re.compile(f"[{RECEIPT_ALPHABET}]{{{RECEIPT_GROUPS * RECEIPT_GROUP}}}")
 LOCK_NAMESPACE = 0x766F7465  # "vote": PostgreSQL advisory locks (namespace, topic id)
-MIN_VOTING_WINDOW, MAX_VOTING_WINDOW = timedelta(minutes=10), timedelta(days=90)
+MAX_VOTING_WINDOW = timedelta(days=90)  # the shortest is the setting DELIBERATION_MIN_VOTING_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,8 @@ def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: date
     if topic.poll is None and not ballot:
         raise Unprocessable("请先设置投票的类型和选项", reason="ballot_missing")
     opens_at = max(opens_at or now, now)
-    if not MIN_VOTING_WINDOW <= closes_at - opens_at <= MAX_VOTING_WINDOW:
+    min_window = timedelta(seconds=current_app.config["DELIBERATION_MIN_VOTING_WINDOW"])
+    if not min_window <= closes_at - opens_at <= MAX_VOTING_WINDOW:
         raise Unprocessable("投票时长应在 10 分钟到 90 天之间，且截止时间晚于开始时间", reason="invalid_voting_window")
     if ballot:
         set_ballot(topic, ballot)

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 WINDOW_SECONDS = 30
 OPENS_BEFORE = timedelta(minutes=60)  # check-in opens this long before the shift starts
 CLOSES_AFTER = timedelta(hours=2)     # check-out stays open this long after the end; then the sweep closes it
-MIN_STAY_SECONDS = 60                 # a second scan sooner than this is a repeat, not a check-out
 CHECKIN_PAGE = "pages/volunteer/checkin/checkin"
 MAC_LENGTH = 12
 CODE_RE = re.compile(r"([0-9a-z]{1,7})\.([0-9a-z]{1,8})\.([A-Z2-7]{%d})" % MAC_LENGTH)
@@ -168,8 +167,8 @@ def scan(user_id: int, code: str, lat: float | None = None, lng: float | None = 
     _check_distance(shift, lat, lng)
     if attendance is None:
         return ScanResult("checked_in", _check_in(signup, shift, "scan", None, lat, lng, now))
-    # App setting `VOLUNTEERING_MIN_STAY_SECONDS` lets end-to-end tests scan in and out at once.
-    min_stay = timedelta(seconds=current_app.config.get("VOLUNTEERING_MIN_STAY_SECONDS", MIN_STAY_SECONDS))
+    # A second scan sooner than this is a repeat, not a check-out (VOLUNTEERING_MIN_STAY_SECONDS).
+    min_stay = timedelta(seconds=current_app.config["VOLUNTEERING_MIN_STAY_SECONDS"])
     if now - attendance.checked_in_at < min_stay:
         raise Conflict("您刚刚已签到，服务结束时再扫码签退", reason="already_checked_in")
     return ScanResult("checked_out", _close_or_refuse(attendance.id, "scan", None, now))

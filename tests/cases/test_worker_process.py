@@ -70,6 +70,26 @@ def routed(ids: list[int]) -> int:
     return db.session.scalar(sa.select(sa.func.count(Case.id)).where(Case.id.in_(ids), Case.status == "assigned"))
 
 
+def unfinished(app) -> str:
+    """What is left of the outbox and where RQ has it: the diagnosis when routing stalls."""
+    from rq.job import Job
+
+    from backend.core.models import OutboxEntry
+
+    db.session.rollback()
+    rows = db.session.execute(sa.select(OutboxEntry.id, OutboxEntry.job, OutboxEntry.attempts,
+                                        OutboxEntry.dispatched_at, OutboxEntry.last_error)
+                              .where(OutboxEntry.done_at.is_(None))).all()
+    conn = app.extensions["linli_redis"]
+    lines = []
+    for row in rows:
+        rq_job = Job.fetch_many([f"outbox-{row.id}"], connection=conn)[0]
+        status = rq_job.get_status(refresh=False) if rq_job is not None else "absent"
+        lines.append(f"{row.id} {row.job} attempts={row.attempts} dispatched={row.dispatched_at} rq={status} "
+                     f"err={row.last_error[:200]!r}")
+    return "\n".join(lines) or "no unfinished outbox rows"
+
+
 def check_each_assigned_once(ids: list[int]) -> None:
     db.session.rollback()
     per_case = dict(db.session.execute(sa.select(CaseAssignment.case_id, sa.func.count(CaseAssignment.id))
@@ -133,7 +153,7 @@ def test_a_worker_killed_mid_routing_loses_and_doubles_nothing(live, worker_fact
     assert routed(ids) < 60, "the worker finished before it could be killed; submit more"
     second = worker_factory()
     second.start()
-    wait_for(lambda: routed(ids) == 60, timeout=300, what=lambda: f"all routed after the kill ({second.tail()})")
+    wait_for(lambda: routed(ids) == 60, timeout=300, what=lambda: f"all routed after the kill ({unfinished(app)}\n{second.tail()})")
     check_each_assigned_once(ids)
 
 

@@ -143,6 +143,35 @@ def test_rq_sweeper_requeues_when_redis_lost_the_job(make_app, redis_url):
         assert beats("rq-lost") == 1
 
 
+def test_rq_sweeper_requeues_a_job_a_dead_worker_took_off_the_queue(make_app, redis_url):
+    """A worker moves a job to RQ's intermediate list before marking it started; killed in between, the job
+    stays marked queued though no queue holds it. The sweeper must see through that and dispatch it again."""
+    app = make_app(REDIS_URL=redis_url, OUTBOX_RETRY_AFTER=0)
+    with app.app_context():
+        queue = app.extensions["linli_queue"]
+        entry = jobs.enqueue(jobs.record_heartbeat, "rq-orphan")
+        db.session.commit()
+        job_id = f"outbox-{entry.id}"
+        queue.connection.lmove(queue.key, queue.intermediate_queue_key)  # what a worker's dequeue does first
+        assert queue.job_ids == [] and queue.fetch_job(job_id).get_status() == "queued"
+
+        assert jobs.sweep_outbox() == 1
+        assert queue.job_ids == [job_id]
+        assert queue.intermediate_queue.get_job_ids() == []
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        assert beats("rq-orphan") == 1
+
+
+def test_rq_sweeper_leaves_a_job_that_is_still_queued(make_app, redis_url):
+    app = make_app(REDIS_URL=redis_url, OUTBOX_RETRY_AFTER=0)
+    with app.app_context():
+        queue = app.extensions["linli_queue"]
+        entry = jobs.enqueue(jobs.record_heartbeat, "rq-backlog")
+        db.session.commit()
+        assert jobs.sweep_outbox() == 0  # a backlog, not a loss: dispatching again would run it twice
+        assert queue.job_ids == [f"outbox-{entry.id}"]
+
+
 def test_commit_succeeds_when_redis_is_down(make_app):
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     with app.app_context():
