@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from backend import config as settings
 from backend.core import jobs
+from backend.core.db import ping_when_idle
 from backend.extensions import api, db
 
 API_SETTINGS = {
@@ -36,7 +37,6 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(settings.from_environment())
     app.config.update(config_overrides or {})
     settings.check(app.config)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     logging.basicConfig(level=app.config["LOG_LEVEL"])
@@ -47,6 +47,8 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
     api.init_app(app)
     api.register_converter(IdConverter, IdConverter.openapi_schema)
     _init_queue(app)

@@ -51,6 +51,8 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024))),
         "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES", str(5 * 1024 * 1024))),
         "UPLOAD_MAX_PIXELS": int(env.get("UPLOAD_MAX_PIXELS", str(40_000_000))),
+        # A pooled database connection idle this long is pinged before use (see core.db.ping_when_idle).
+        "DATABASE_PING_AFTER_IDLE": float(env.get("DATABASE_PING_AFTER_IDLE", "10")),
         "OUTBOX_RETRY_AFTER": float(env.get("OUTBOX_RETRY_AFTER", "5")),
         "SWEEP_INTERVAL": float(env.get("SWEEP_INTERVAL", "5")),
         # The embedded mode runs periodic sweeps on a timer thread; tests turn it off.
@@ -62,7 +64,9 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RQ_WORKER_CLASS": env.get("RQ_WORKER_CLASS", "Worker"),
         # Feature limits an operator may tune.
         "CASES_PER_HOUR": int(env.get("CASES_PER_HOUR", "20")),  # per resident; more → 429
+        "ROUTING_RETRY_AFTER": float(env.get("ROUTING_RETRY_AFTER", "60")),  # seconds unrouted before the sweep retries
         "DELIBERATION_MIN_VOTING_WINDOW": int(env.get("DELIBERATION_MIN_VOTING_WINDOW", "600")),  # seconds
+        "DELIBERATION_NOTICE_CHUNK": int(env.get("DELIBERATION_NOTICE_CHUNK", "300")),  # voters told per job
         "VOLUNTEERING_MIN_STAY_SECONDS": int(env.get("VOLUNTEERING_MIN_STAY_SECONDS", "60")),
     }
 

@@ -70,13 +70,15 @@ class PrivateRedis:
 
 
 class Workers:
-    """Worker processes: `python -m backend.worker` (RQ's forking Worker, with scheduler and sweeps), or
-    the same app under RQ's SimpleWorker, which runs jobs in its own process (no fork, pooled connections)."""
+    """Worker processes: `python -m backend.worker` as deployed (with scheduler and sweeps), with RQ's
+    forking Worker (`fork`) or its SimpleWorker (`simple`: jobs run in the worker process, no fork per
+    job, database connections pooled), chosen by the RQ_WORKER_CLASS setting."""
 
     def __init__(self, count: int, database_url: str, redis: PrivateRedis, workdir: Path, kind: str = "fork"):
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis.url, "LOG_LEVEL": "WARNING",
-               "MEDIA_ROOT": str(workdir / "media"), "PYTHONPATH": str(ROOT)}
-        command = ["-m", "backend.worker"] if kind == "fork" else ["-m", "bench.routing", "--serve-simple-worker"]
+               "MEDIA_ROOT": str(workdir / "media"), "PYTHONPATH": str(ROOT),
+               "RQ_WORKER_CLASS": "Worker" if kind == "fork" else "SimpleWorker"}
+        command = ["-m", "backend.worker"]
         self.redis = redis
         self.log = open(workdir / "workers.log", "ab")
         self.processes = [subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -94,22 +96,6 @@ class Workers:
 
         wait_until(lambda: not Worker.all(connection=self.redis.connection), 30, "workers to unregister")
         self.log.close()
-
-
-def serve_simple_worker() -> None:
-    """The app's jobs under RQ's SimpleWorker: one process, jobs run in it, database connections pooled."""
-    from rq import Queue, SimpleWorker
-
-    from backend.app import create_app
-    from backend.core.jobs import use_app_for_jobs
-    from backend.grids.service import grid_index
-
-    app = create_app()
-    use_app_for_jobs(app)
-    with app.app_context():
-        grid_index()
-    redis = app.extensions["linli_redis"]
-    SimpleWorker([Queue("default", connection=redis)], connection=redis).work(with_scheduler=True)
 
 
 def wait_until(predicate, timeout: float, what: str, every: float = 0.02):
@@ -270,11 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
     parser.add_argument("--worker-class", choices=("fork", "simple"), default="fork",
                         help="fork: `python -m backend.worker` as deployed; simple: RQ's SimpleWorker (no fork per job)")
-    parser.add_argument("--serve-simple-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_simple_worker:
-        serve_simple_worker()
-        return {}
     counts = [int(n) for n in args.workers.split(",")]
 
     workdir = Path(tempfile.mkdtemp(prefix="linli-bench-routing-"))

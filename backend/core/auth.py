@@ -1,6 +1,7 @@
 """Bearer-token authentication and the `@require(policy)` decorator every route carries."""
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import timedelta
 from functools import wraps
@@ -12,7 +13,7 @@ from flask_smorest import Blueprint
 
 from backend.core.db import utcnow
 from backend.core.errors import Unauthorized
-from backend.core.policies import POLICIES, Actor, Grant, authorize
+from backend.core.policies import POLICIES, Actor, Grant, Home, authorize
 
 ALGORITHM = "HS256"
 BEARER = [{"bearerAuth": []}]
@@ -50,22 +51,44 @@ def _user_id_from_header() -> int | None:
     return int(claims["sub"])
 
 
+@functools.cache
+def _actor_query() -> sa.Select:
+    """The user, their household (with its grid's community) and their roles joined: one row per role
+    (at least one row for a user who exists).
+
+    Built once: constructing the statement costs more than PostgreSQL takes to answer it.
+    """
+    from backend.accounts.models import Household, HouseholdMember, RoleAssignment, User
+    from backend.grids.models import Grid
+
+    return (sa.select(User.is_active, HouseholdMember.household_id, Household.grid_id, Grid.community_id,
+                      Household.building, HouseholdMember.verified_at,
+                      RoleAssignment.role, RoleAssignment.scope_type, RoleAssignment.scope_id)
+            .select_from(User)
+            .outerjoin(HouseholdMember, HouseholdMember.user_id == User.id)
+            .outerjoin(Household, Household.id == HouseholdMember.household_id)
+            .outerjoin(Grid, Grid.id == Household.grid_id)
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.id == sa.bindparam("user_id"))
+            .order_by(RoleAssignment.id))
+
+
 def load_actor(user_id: int) -> Actor | None:
-    """Build the actor for a user id from the database (None if the user is gone or disabled)."""
-    from backend.accounts.models import HouseholdMember, Household, RoleAssignment, User
+    """Build the actor for a user id from the database (None if the user is gone or disabled).
+
+    Every authenticated request pays for this, so it is one round trip, executed as Core on the
+    session's connection without building ORM objects.
+    """
     from backend.extensions import db
 
-    user = db.session.get(User, user_id)
-    if user is None or not user.is_active:
+    rows = db.session.connection().execute(_actor_query(), {"user_id": user_id}).all()
+    if not rows or not rows[0].is_active:
         return None
-    grants = tuple(Grant(r.role, r.scope_type, r.scope_id) for r in db.session.scalars(
-        sa.select(RoleAssignment).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.id)))
-    member = db.session.execute(
-        sa.select(HouseholdMember.verified_at, Household.grid_id)
-        .join(Household, Household.id == HouseholdMember.household_id)
-        .where(HouseholdMember.user_id == user_id)).first()
-    return Actor(user_id=user_id, grants=grants, verified=bool(member and member.verified_at),
-                 household_grid_id=member.grid_id if member else None)
+    first = rows[0]
+    grants = tuple(Grant(r.role, r.scope_type, r.scope_id) for r in rows if r.role is not None)
+    home = None if first.household_id is None else Home(
+        first.household_id, first.grid_id, first.community_id, first.building, first.verified_at)
+    return Actor(user_id=user_id, grants=grants, home=home)
 
 
 def current_actor() -> Actor | None:

@@ -8,6 +8,7 @@ object-level rules (may this worker see that case?) call the same functions from
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 
 from backend.core.errors import Forbidden, Unauthorized
@@ -34,15 +35,34 @@ class Grant:
     scope_id: int
 
 
+@dataclass(frozen=True)
+class Home:
+    """A user's household, where it is, and since when the membership is verified."""
+
+    household_id: int
+    grid_id: int
+    community_id: int
+    building: str
+    verified_at: datetime | None
+
+
 @dataclass
 class Actor:
-    """The authenticated caller: a user id and the roles they hold."""
+    """The authenticated caller: a user id, the roles they hold and their household (loaded together)."""
 
     user_id: int
     grants: tuple[Grant, ...] = ()
-    verified: bool = False
-    household_grid_id: int | None = None
+    home: Home | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def verified(self) -> bool:
+        """A verified member of a household (joined with a committee's invite)."""
+        return self.home is not None and self.home.verified_at is not None
+
+    @property
+    def household_grid_id(self) -> int | None:
+        return self.home.grid_id if self.home is not None else None
 
     @property
     def roles(self) -> set[str]:
