@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from backend.app import create_app
+from backend.core import jobs
 from backend.extensions import db
 
 pytest_plugins = ["tests.wechat_fixtures"]
@@ -66,6 +67,7 @@ def make_app(database_url, tmp_path):
         return app
 
     yield factory
+    jobs.forget_inline()  # committed in-process jobs no request ran must not run in a later test's request
     for app in apps:
         with app.app_context():
             db.session.remove()

@@ -121,6 +121,11 @@ def drain() -> int:
     return ran
 
 
+def forget_inline() -> None:
+    """Drop this thread's committed in-process jobs not yet run (their outbox rows stay for the sweeper)."""
+    _inline_ready.ids = []
+
+
 def run_outbox_entry(entry_id: int) -> str:
     """Run one outbox entry's job and mark it done in the same transaction as the job's work."""
     with _app_context():
