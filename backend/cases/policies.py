@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from backend.cases.models import Case, CaseFollower
 from backend.core.policies import Actor, allowed, policy
 from backend.extensions import db
-from backend.media.service import ATTACHMENT_VIEWERS
+from backend.media.service import register_attachment_viewer
 
 SUPERVISOR_ROLES = ("grid_leader", "committee", "street_admin", "district_admin")
 COMMUNITY_ROLES = ("committee", "street_admin", "district_admin")
@@ -97,8 +97,8 @@ def can_view_case(actor: Actor | None, case_id: int) -> bool:
     return case is not None and allowed("case.view", actor, case=case)
 
 
-# Photos attached to a case are visible to whoever may see the case.
-ATTACHMENT_VIEWERS["case"] = can_view_case
+# Photos attached to a case (before, after, timeline) are seen by whoever may see the case.
+register_attachment_viewer("case", can_view_case)
 
 
 # --- what a list may contain ----------------------------------------------------------------------

@@ -215,15 +215,3 @@ def _household_issue_invite(actor, household_id: int | None = None, **_):
     """The committee (or street/district admin) over the household's grid."""
     return _manages_grid(actor, _household_grid(household_id))
 
-
-@policy("media.view")
-def _media_view(actor, owner_id: int | None = None, attached_type: str | None = None,
-                attached_id: int | None = None, **_):
-    """The uploader, staff, or whoever may see the object the photo is attached to."""
-    if actor is None or owner_id is None:
-        return False
-    if actor.user_id == owner_id or actor.is_staff():
-        return True
-    from backend.media.service import attachment_allows_view
-
-    return attachment_allows_view(actor, attached_type, attached_id)

@@ -11,7 +11,7 @@ from backend.deliberations.eligibility import managed_communities
 from backend.deliberations.models import Comment, Topic
 from backend.deliberations.service import find_topic, may_manage, may_view
 from backend.extensions import db
-from backend.media.service import ATTACHMENT_VIEWERS
+from backend.media.service import register_attachment_viewer
 
 
 def _topic(topic_id: int | None) -> Topic | None:
@@ -109,4 +109,4 @@ def _topic_photo_visible(actor: Actor, topic_id: int) -> bool:
     return _topic(topic_id) is not None and allowed("topic.view", actor, topic_id=topic_id)
 
 
-ATTACHMENT_VIEWERS["topic"] = _topic_photo_visible
+register_attachment_viewer("topic", _topic_photo_visible)

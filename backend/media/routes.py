@@ -28,7 +28,7 @@ class Uploads(MethodView):
 
 @blp.route("/media/<int:media_id>")
 class MediaContent(MethodView):
-    @require("authenticated")
+    @require("photo.view")
     @blp.response(200, IMAGE_BYTES, content_type="image/jpeg", description="The photo (JPEG or PNG)")
     @blp.response(200, IMAGE_BYTES, content_type="image/png", description="The photo (JPEG or PNG)")
     def get(self, media_id):
@@ -38,11 +38,11 @@ class MediaContent(MethodView):
 
 @blp.route("/media/<int:media_id>/thumbnail")
 class MediaThumbnail(MethodView):
-    @require("authenticated")
+    @require("photo.view")
     @blp.response(200, IMAGE_BYTES, content_type="image/jpeg", description="The thumbnail (JPEG or PNG)")
     @blp.response(200, IMAGE_BYTES, content_type="image/png", description="The thumbnail (JPEG or PNG)")
     def get(self, media_id):
-        """A small copy of a photo, for lists"""
+        """A small copy of a photo, for lists; seen by the same people as the photo"""
         return _image_response(*service.visible_photo(current_actor(), media_id, thumbnail=True))
 
 

@@ -19,9 +19,21 @@ MAX_SIDE = 2560
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
 
-# Which object a photo is attached to decides who else may see it: a feature that attaches photos
-# adds its type here, e.g. "case": lambda actor, case_id: allowed("case.view", actor, case_id=case_id).
-ATTACHMENT_VIEWERS: dict[str, Callable[[Actor, int], bool]] = {}
+AttachmentViewer = Callable[[Actor, int], bool]
+# attached_type → who may see the object with that id (see `register_attachment_viewer`).
+_attachment_viewers: dict[str, AttachmentViewer] = {}
+
+
+def register_attachment_viewer(attached_type: str, viewer: AttachmentViewer) -> None:
+    """Let a feature that attaches photos to its objects say who may see them — media's one extension point.
+
+    A photo attached to an object of `attached_type` is seen by its uploader and by whoever
+    `viewer(actor, attached_id)` lets see that object; a type nobody registered shows its photos to
+    the uploader only. Features register from their `policies.py`, so media imports none of them.
+    """
+    if attached_type in _attachment_viewers:
+        raise ValueError(f"attachment viewer for {attached_type!r} registered twice")
+    _attachment_viewers[attached_type] = viewer
 
 
 @dataclass(frozen=True)
@@ -147,8 +159,7 @@ def visible_photo(actor: Actor | None, media_id: int, *, thumbnail: bool = False
     Any other photo is 404, whether or not it exists, so ids cannot be probed.
     """
     media = db.session.get(MediaFile, media_id)
-    if media is None or not allowed("media.view", actor, owner_id=media.owner_id,
-                                    attached_type=media.attached_type, attached_id=media.attached_id):
+    if media is None or not allowed("photo.view", actor, media=media):
         raise NotFound("照片不存在", reason="media_not_found")
     return (media.thumbnail_key if thumbnail else media.storage_key), media.content_type
 
@@ -160,6 +171,6 @@ def read_stored(key: str) -> bytes:
 
 
 def attachment_allows_view(actor: Actor, attached_type: str | None, attached_id: int | None) -> bool:
-    """Whether the object the photo is attached to lets the actor see it (see ATTACHMENT_VIEWERS)."""
-    decide = ATTACHMENT_VIEWERS.get(attached_type) if attached_type else None
+    """Whether the object a photo is attached to lets the actor see it (False when attached to nothing)."""
+    decide = _attachment_viewers.get(attached_type) if attached_type else None
     return decide is not None and attached_id is not None and decide(actor, attached_id)

@@ -110,7 +110,11 @@ def test_photos_are_attached_and_seen_with_the_topic(client, app):
     world = make_world()
     alice = resident("alice", world.grid(0))
     bob = resident("bob", world.grid(1))
-    photo = MediaFile(owner_id=alice.id, storage_key="k1.jpg", thumbnail_key="k1t.jpg", content_type="image/jpeg",
+    from backend.media.storage import new_key, storage_for
+
+    key = new_key("jpg")
+    storage_for(app).save(key, b"\xff\xd8 a photo")
+    photo = MediaFile(owner_id=alice.id, storage_key=key, thumbnail_key="k1t.jpg", content_type="image/jpeg",
                       width=10, height=10, size=100, sha256="0" * 64)
     others = MediaFile(owner_id=bob.id, storage_key="k2.jpg", thumbnail_key="k2t.jpg", content_type="image/jpeg",
                        width=10, height=10, size=100, sha256="0" * 64)
@@ -123,12 +127,11 @@ def test_photos_are_attached_and_seen_with_the_topic(client, app):
     assert created.json["photos"][0]["url"] == f"/api/v1/media/{photo.id}"
     db.session.refresh(photo)
     assert (photo.attached_type, photo.attached_id) == ("topic", created.json["id"])
-    from backend.core.policies import allowed
-    # Pending: bob cannot see the topic, so not its photo; once approved he can.
-    assert not allowed("media.view", actor(bob), owner_id=alice.id, attached_type="topic",
-                       attached_id=created.json["id"])
+    # Pending: bob cannot see the topic, so not its photo (404, as for a photo that does not exist);
+    # once approved he can.
+    assert client.get(f"/api/v1/media/{photo.id}", headers=headers(bob)).status_code == 404
     client.post(f"/api/v1/topics/{created.json['id']}/approve", json={}, headers=headers(world.committee))
-    assert allowed("media.view", actor(bob), owner_id=alice.id, attached_type="topic", attached_id=created.json["id"])
+    assert client.get(f"/api/v1/media/{photo.id}", headers=headers(bob)).status_code == 200
 
 
 def test_idempotency_key_replays_a_proposal(client):
@@ -327,6 +330,8 @@ def test_scheduled_opening_by_job_and_by_sweep(client):
     db.session.expire_all()
     assert [db.session.get(Topic, t.id).phase for t in (first, second)] == ["voting", "voting"]
     assert db.session.get(Topic, first.id).poll.eligible_count == 1
+    jobs.drain()  # the worker tells the voters (the sweeper's own run ends the same way)
+    assert sorted(n.subject_id for n in notifications(alice, "voting_opened")) == [first.id, second.id]
 
 
 def test_reading_a_topic_catches_up_with_a_late_close(client):

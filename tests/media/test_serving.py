@@ -9,7 +9,7 @@ from PIL import ExifTags, Image, PngImagePlugin
 from backend.extensions import db
 from backend.media import service
 from backend.media.models import MediaFile
-from tests.factories import login, make_geography, make_staff
+from tests.factories import login, make_geography, make_staff, make_user
 from tests.media import images
 from tests.media.helpers import post_photo
 
@@ -68,14 +68,15 @@ def photo_of_alice(client):
     return upload(client, headers, images.jpeg())
 
 
-def test_owner_and_staff_see_a_photo(client, photo_of_alice):
+def test_a_photo_attached_to_nothing_is_seen_by_its_uploader_only(client, photo_of_alice):
     geography = make_geography()
     make_staff("worker-1", geography.grids[0])
+    make_user("admin", roles=(("district_admin", "district", geography.district.id),))
 
-    for openid in ("alice", "worker-1"):
+    for openid, status in (("alice", 200), ("worker-1", 404), ("admin", 404)):
         headers = login(client, openid)
         for url in (photo_of_alice["url"], photo_of_alice["thumbnail_url"]):
-            assert client.get(url, headers=headers).status_code == 200, (openid, url)
+            assert client.get(url, headers=headers).status_code == status, (openid, url)
 
 
 def test_another_resident_gets_the_same_404_as_for_a_missing_photo(client, photo_of_alice):
@@ -95,18 +96,21 @@ def test_anonymous_gets_401(client, photo_of_alice):
         assert response.status_code == 401 and response.json["reason"] == "unauthorized"
 
 
-def test_attachment_can_let_others_see(client, monkeypatch, photo_of_alice):
-    """The hook later features use: what a photo is attached to decides for everyone else."""
-    monkeypatch.setitem(service.ATTACHMENT_VIEWERS, "case", lambda actor, case_id: case_id == 7)
+def test_what_a_photo_is_attached_to_decides_for_everyone_else(client, monkeypatch, photo_of_alice):
+    """The extension point: the attached object's registered viewer, and nobody for an unregistered type."""
+    monkeypatch.setattr(service, "_attachment_viewers", {})
+    service.register_attachment_viewer("notice", lambda actor, notice_id: notice_id == 7)
+    with pytest.raises(ValueError):
+        service.register_attachment_viewer("notice", lambda actor, notice_id: True)
     media = db.session.get(MediaFile, photo_of_alice["id"])
     headers = login(client, "bob")
 
-    media.attached_type, media.attached_id = "case", 8
-    db.session.commit()
-    assert client.get(photo_of_alice["url"], headers=headers).status_code == 404
-    media.attached_id = 7
-    db.session.commit()
-    assert client.get(photo_of_alice["url"], headers=headers).status_code == 200
+    for attached_type, attached_id, status in (("notice", 8, 404), ("notice", 7, 200), ("poster", 7, 404)):
+        media.attached_type, media.attached_id = attached_type, attached_id
+        db.session.commit()
+        for url in (photo_of_alice["url"], photo_of_alice["thumbnail_url"]):
+            assert client.get(url, headers=headers).status_code == status, (attached_type, attached_id, url)
+    assert client.get(photo_of_alice["url"], headers=login(client, "alice")).status_code == 200
 
 
 def test_behind_nginx_the_api_authorises_and_nginx_sends_the_file(make_app):
