@@ -1,9 +1,16 @@
-"""Demo data — 演示数据: a 吴中区-like district with streets, communities, grids, staff, rosters and residents.
+"""Demo data — 演示数据: a 吴中区-like district with streets, communities, grids, staff, rosters and residents,
+and a set of sample cases in every state.
 
 Everything is drawn from one fixed random seed, so openids, grid codes and invite codes are the same
 on every machine. The grids go through the real importer (same validation as a production file);
 people, roles, rosters and households follow as bulk inserts in the same transaction. Because the
-demo is written all at once, its last row marks it complete, and a second seed returns at once.
+district is written all at once, its last row marks it complete.
+
+The sample cases then go through the case service, one transition at a time, each at its own moment
+in the past days (routing, SLA deadlines and escalations as the system would have done them), so
+their timelines, assignments and notifications are what real use leaves behind. Each is recognised
+by its description: a second seed finds them all and returns at once, an interrupted one adds only
+the missing ones.
 """
 from __future__ import annotations
 
@@ -11,11 +18,16 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
+import shapely
 import sqlalchemy as sa
 from flask import current_app
 
 from backend.accounts.models import Household, HouseholdInvite, HouseholdMember, RoleAssignment, User
 from backend.accounts.service import INVITE_ALPHABET, INVITE_LENGTH
+from backend.cases import service as cases
+from backend.cases.catalogue import ensure_default_categories, selectable_category
+from backend.cases.models import OPEN_STATUSES, Case
+from backend.core.auth import load_actor
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, Forbidden
 from backend.extensions import db
@@ -141,6 +153,7 @@ class DemoSummary:
     skipped: bool
     counts: dict[str, int]
     invites: list[tuple[str, str, str]] = field(default_factory=list)  # (code, community, address)
+    busiest_staff: str | None = None  # openid of whoever holds the most open sample cases
 
     def lines(self) -> list[str]:
         c = self.counts
@@ -154,17 +167,35 @@ class DemoSummary:
                  "dev:demo-leader-320506-001-001-01、dev:demo-worker-320506-001-001-01-1、dev:demo-resident-1"]
         for code, community, address in self.invites:
             lines.append(f"  可试用的入户邀请码：{code}（{community} {address}）")
+        if c["cases"]:
+            where = ["dev:demo-resident-1 看“我的工单”"]
+            if self.busiest_staff:
+                where.append(f"dev:{self.busiest_staff} 看待办任务")
+            where.append(f"dev:demo-committee-{SAMPLE_COMMUNITY} 看社区工单")
+            lines.append(f"  示例工单 {c['cases']} 件：{'，'.join(where)}")
         return lines
 
 
 def seed_demo() -> DemoSummary:
-    """Write the demo district and its people in one transaction, unless the demo is already complete."""
+    """Write what is missing of the demo: the district and its people (one transaction), then sample cases."""
     if current_app.config.get("LINLI_ENV") == "production":
         raise Forbidden("生产环境不能写入演示数据", reason="demo_not_allowed")
     if demo_complete():
-        return DemoSummary(skipped=True, counts=demo_counts(), invites=sample_invites())
-    if db.session.scalar(sa.select(Grid.id).limit(1)) is not None:
-        raise DemoRefused()
+        return _summary(skipped=True)
+    if not district_complete():
+        if db.session.scalar(sa.select(Grid.id).limit(1)) is not None:
+            raise DemoRefused()
+        _seed_district()
+    seed_sample_cases(utcnow())
+    return _summary(skipped=False)
+
+
+def _summary(skipped: bool) -> DemoSummary:
+    return DemoSummary(skipped=skipped, counts=demo_counts(), invites=sample_invites(), busiest_staff=busiest_staff())
+
+
+def _seed_district() -> None:
+    """The district, its staff, rosters, residents and invites, in one transaction."""
     rng = random.Random(SEED)
     now = utcnow()
     import_grids(district_features(rng), commit=False)
@@ -174,11 +205,15 @@ def seed_demo() -> DemoSummary:
     _add_residents(people, hierarchy, committee, now)
     people.flush()
     db.session.commit()
-    return DemoSummary(skipped=False, counts=demo_counts(), invites=sample_invites())
 
 
 def demo_complete() -> bool:
-    """Whether the demo was fully written: its admin holds the role and its last resident is housed."""
+    """Whether the whole demo is there: the district and every sample case."""
+    return district_complete() and sample_cases_complete()
+
+
+def district_complete() -> bool:
+    """Whether the district was fully written: its admin holds the role and its last resident is housed."""
     last_resident = db.session.scalar(
         sa.select(HouseholdMember.id).join(User, User.id == HouseholdMember.user_id)
         .where(User.openid == f"demo-resident-{RESIDENTS}"))
@@ -201,7 +236,8 @@ def demo_counts() -> dict[str, int]:
             "committee": role("committee"), "street_admins": role("street_admin"),
             "district_admins": role("district_admin"),
             "residents": count(sa.select(User.id).where(User.openid.like("demo-resident-%"))),
-            "households": count(sa.select(Household.id)), "invites": count(sa.select(HouseholdInvite.id))}
+            "households": count(sa.select(Household.id)), "invites": count(sa.select(HouseholdInvite.id)),
+            "cases": count(sa.select(Case.id))}
 
 
 def sample_invites(limit: int = 2) -> list[tuple[str, str, str]]:
@@ -417,9 +453,201 @@ def _address(rng: random.Random, community: Community, grid: Grid, taken: set) -
             group, house = number * 3 + rng.randint(0, 2), rng.randint(1, 80)
             address, building = f"{community.name} {group} 组 {house} 号", f"{group} 组"
         else:
-            compound = community.name.removesuffix("社区") + COMPOUND_SUFFIXES[(number - 1) % len(COMPOUND_SUFFIXES)]
+            compound = _compound(community, grid)
             block, floor, flat = rng.randint(1, 30), rng.randint(1, 18), rng.randint(1, 4)
             address, building = f"{compound} {block} 幢 {floor}{flat:02d} 室", f"{block} 幢"
         if (grid.id, address) not in taken:
             taken.add((grid.id, address))
             return address, building
+
+
+def _compound(community: Community, grid: Grid) -> str:
+    """The residential compound (小区) of a grid in a 社区, e.g. 龙桥花园."""
+    number = int(grid.code[-2:])
+    return community.name.removesuffix("社区") + COMPOUND_SUFFIXES[(number - 1) % len(COMPOUND_SUFFIXES)]
+
+
+# --- sample cases -------------------------------------------------------------------------------
+
+# The community the documented logins (dev:demo-resident-1, dev:demo-committee-320506-001-001, …) belong to.
+SAMPLE_COMMUNITY = f"{DISTRICT_CODE}-001-001"
+
+
+@dataclass(frozen=True)
+class SampleCase:
+    """One sample case of the sample community, and what has happened to it since it was reported.
+
+    The reporter is the first member of household `household` (0 = the grid's first) of grid `grid`
+    (1 = the community's first). With a `place`, it is reported at that spot of the grid's compound
+    (with a point in the grid); without, from the reporter's home. `steps` are (hours after
+    submission, action, details); deadlines that passed meanwhile are acted on as the sweep would
+    have. `routed=False` leaves the routing to the running app, as for any new report.
+    """
+
+    grid: int
+    household: int
+    category: str
+    description: str
+    hours_ago: float
+    steps: tuple[tuple[float, str, dict], ...] = ()
+    place: str = ""
+    anonymous: bool = False
+    routed: bool = True
+
+
+SAMPLE_CASES = (
+    SampleCase(1, 0, "noise", "楼上住户每天晚上十一点以后还在拖动家具、敲敲打打，影响休息", 1.5, (
+        (0.2, "accept", {}), (0.5, "start", {}), (1.0, "follow", {"grid": 1, "household": 1}),
+    ), place="5 幢 1 单元"),
+    SampleCase(1, 0, "residence_certificate", "孩子明年上小学，需要开具居住证明用于入学报名", 0.1),
+    SampleCase(1, 0, "home_visit", "家里老人独居，最近腿脚不便、胃口也不好，想请网格员上门看看", 30, (
+        (0.5, "accept", {}), (2, "start", {}),
+        (5, "resolve", {"note": "已上门探访，老人身体状况尚可；已联系其子女每周回来探望，并登记为重点关爱对象"}),
+    )),
+    SampleCase(1, 0, "plumbing_repair", "厨房水槽下水管接口漏水，地面一直是湿的", 6 * 24, (
+        (1, "accept", {}), (20, "start", {}), (26, "resolve", {"note": "已更换下水管接口和密封圈，试水无渗漏"}),
+        (30, "confirm", {}), (30.2, "rate", {"score": 5, "comment": "师傅很专业，半天就修好了，谢谢！"}),
+    )),
+    SampleCase(2, 0, "pets", "邻居家的狗每天清晨五点多在楼道里叫，一叫就是一个多小时", 60, (
+        (0.3, "accept", {}),
+    ), place="12 幢 2 单元楼道"),
+    SampleCase(3, 0, "safety_hazard", "小区东门消防栓被杂物遮挡，旁边还堆放了大量纸箱，存在火灾隐患", 16, (
+        (0.2, "accept", {}), (1, "start", {}),
+    ), place="东门"),
+    SampleCase(2, 1, "neighbour_dispute", "与隔壁住户因空调外机安装位置产生纠纷，噪声和热风直对我家卧室，希望社区调解", 40, (
+        (0.8, "accept", {}), (3, "start", {}), (30, "escalate", {"note": "双方矛盾有激化迹象，请网格长尽快组织调解"}),
+    )),
+    SampleCase(4, 0, "errands", "腿脚不便，想请人帮忙代购一周的米、面、油和常用药", 3, ((0.5, "accept", {}),)),
+    SampleCase(5, 0, "social_security", "咨询灵活就业人员医保怎么缴费、每年缴多少", 26, (
+        (2, "accept", {}), (3, "start", {}), (4, "resolve", {"note": "已电话告知缴费标准和线上缴费流程，并发送了办事指南"}),
+        (8, "confirm", {}),
+    )),
+    SampleCase(3, 1, "electrical_repair", "客厅插座一用电器就跳闸，请电工上门检查", 9 * 24, (
+        (1, "accept", {}), (5, "start", {}), (8, "resolve", {"note": "插座内部线路老化短路，已更换插座并重新接线"}),
+    )),
+    SampleCase(4, 1, "hardship_certificate", "申请困难情况证明，用于办理医疗救助", 4, (
+        (0.5, "cancel", {"note": "已在政务服务网上办好了，不需要了"}),
+    )),
+    SampleCase(1, 2, "noise", "小区北门外夜间烧烤摊油烟大、声音吵，经常营业到凌晨两点", 5, (
+        (0.3, "return", {"reason": "needs_other_skill", "note": "涉及占道经营，需城管执法协同处理"}), (0.6, "accept", {}),
+    ), place="北门外", anonymous=True),
+    SampleCase(5, 1, "policy_question", "想了解老旧小区加装电梯的补贴政策和申请流程", 0.02, routed=False),
+)
+
+
+def sample_cases_complete() -> bool:
+    """Whether every sample case is there (each is known by its description)."""
+    found = db.session.scalar(sa.select(sa.func.count(sa.distinct(Case.description))).where(
+        Case.description.in_([sample.description for sample in SAMPLE_CASES])))
+    return found == len(SAMPLE_CASES)
+
+
+def seed_sample_cases(now: datetime) -> int:
+    """Play every missing sample case through the case service, up to `now`; returns how many were added.
+
+    Meant to run before any RQ worker does (as `python -m backend serve` and `flask demo seed` do): a
+    worker that ran a sample's queued routing job first would route it at today's time instead.
+    """
+    ensure_default_categories()
+    db.session.commit()
+    community = db.session.scalar(sa.select(Community).where(Community.code == SAMPLE_COMMUNITY))
+    grids = db.session.scalars(sa.select(Grid).where(Grid.community_id == community.id).order_by(Grid.code)).all()
+    committee_id = db.session.scalar(sa.select(User.id).where(User.openid == f"demo-committee-{SAMPLE_COMMUNITY}"))
+    added = 0
+    for sample in SAMPLE_CASES:
+        reporter_id = _household_member(grids[sample.grid - 1], sample.household)
+        if db.session.scalar(sa.select(Case.id).where(Case.reporter_id == reporter_id,
+                                                      Case.description == sample.description)) is None:
+            _play(sample, reporter_id, community, grids, committee_id, now)
+            added += 1
+    return added
+
+
+def busiest_staff() -> str | None:
+    """The openid of the staff member holding the most open cases, to try the worker pages with."""
+    return db.session.scalar(
+        sa.select(User.openid).join(Case, Case.assignee_id == User.id)
+        .where(Case.status.in_(("assigned", "accepted", "in_progress")))
+        .group_by(User.id, User.openid).order_by(sa.func.count(Case.id).desc(), User.id).limit(1))
+
+
+def _household_member(grid: Grid, index: int) -> int:
+    """The first member of the grid's `index`-th household."""
+    first_members = (sa.select(sa.func.min(HouseholdMember.user_id))
+                     .join(Household, Household.id == HouseholdMember.household_id)
+                     .where(Household.grid_id == grid.id)
+                     .group_by(Household.id).order_by(Household.id))
+    return db.session.scalars(first_members.offset(index).limit(1)).one()
+
+
+def _play(sample: SampleCase, reporter_id: int, community: Community, grids: list[Grid], committee_id: int,
+          now: datetime) -> None:
+    """Report the sample case as many hours ago as it says, then take its steps at their moments."""
+    submitted_at = now - timedelta(hours=sample.hours_ago)
+    category = selectable_category(sample.category)
+    grid = grids[sample.grid - 1]
+    data = {"kind": category.kind, "category_code": category.code, "description": sample.description,
+            "anonymous": sample.anonymous, "photo_ids": [], "address": "", "lat": None, "lng": None}
+    if sample.place:
+        point = shapely.from_geojson(grid.boundary).representative_point()
+        data.update(lat=round(point.y, 6), lng=round(point.x, 6),
+                    address=f"{_compound(community, grid)} {sample.place}")
+    case_id = cases.submit_case(load_actor(reporter_id), data, now=submitted_at).id
+    if not sample.routed:
+        return
+    _route(case_id, submitted_at)
+    for hours, action, details in sample.steps:
+        at = submitted_at + timedelta(hours=hours)
+        _catch_up(case_id, at)
+        _step(case_id, action, details, at, reporter_id, grids, committee_id)
+    _catch_up(case_id, now)
+
+
+def _step(case_id: int, action: str, details: dict, at: datetime, reporter_id: int, grids: list[Grid],
+          committee_id: int) -> None:
+    """One transition of a sample case, by whoever takes it in real use."""
+    case = db.session.get(Case, case_id)
+    reporter = load_actor(reporter_id)
+    assignee = load_actor(case.assignee_id) if case.assignee_id else None
+    if action == "accept":
+        cases.accept_case(assignee, case_id, now=at)
+    elif action == "start":
+        cases.start_case(assignee, case_id, now=at)
+    elif action == "resolve":
+        cases.resolve_case(assignee, case_id, details["note"], [], now=at)
+    elif action == "return":
+        cases.return_case(assignee, case_id, details["reason"], details["note"], now=at)
+        _route(case_id, at)
+    elif action == "confirm":
+        cases.confirm_case(reporter, case_id, now=at)
+    elif action == "rate":
+        cases.rate_case(reporter, case_id, details["score"], details["comment"], now=at)
+    elif action == "cancel":
+        cases.cancel_case(reporter, case_id, details["note"], now=at)
+    elif action == "escalate":
+        cases.escalate_case(load_actor(committee_id), case_id, details["note"], now=at)
+    elif action == "follow":
+        follower = _household_member(grids[details["grid"] - 1], details["household"])
+        cases.follow_case(load_actor(follower), case_id)
+    else:
+        raise ValueError(f"unknown sample step {action!r}")
+
+
+def _route(case_id: int, at: datetime) -> None:
+    """Route at the given moment, as the routing job would have (its own later run then finds it assigned)."""
+    cases.route(case_id, now=at)
+    db.session.commit()
+
+
+def _catch_up(case_id: int, until: datetime) -> None:
+    """Do what the deadline sweep would have done for the case up to `until`: escalate overdue, close unconfirmed."""
+    while True:
+        db.session.expire_all()
+        case = db.session.get(Case, case_id)
+        if case.status in OPEN_STATUSES and case.next_escalation_at and case.next_escalation_at <= until:
+            cases.escalate_overdue(case_id, case.escalation_level, now=case.next_escalation_at)
+        elif case.status == "resolved" and case.confirm_due_at <= until:
+            cases.auto_close(case_id, now=case.confirm_due_at)
+        else:
+            return
+        db.session.commit()

@@ -7,7 +7,9 @@ job's work together with its done mark.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from flask import current_app
 
 from backend.core.db import utcnow
 from backend.core.jobs import job, periodic
@@ -50,17 +52,25 @@ def check_confirmation(case_id: int) -> None:
 
 @periodic("cases")
 def sweep_case_deadlines(now: datetime | None = None) -> dict[str, int]:
-    """Backstop for the timers: act on every deadline that has passed, one case per transaction."""
+    """Backstop for the timers: act on every deadline that has passed, one case per transaction.
+
+    It also routes again, at every sweep, each case still waiting for an assignee `ROUTING_RETRY_AFTER`
+    seconds after anything last happened to it (nobody could take it, or its routing job was lost), so
+    whoever comes back on duty picks it up; a retry that finds nobody for the same reasons writes nothing.
+    """
     from backend.cases import service, sla
 
     now = now or utcnow()
-    done = {"reassigned": 0, "escalated": 0, "closed": 0}
+    done = {"reassigned": 0, "escalated": 0, "closed": 0, "rerouted": 0}
     for case_id, attempt in sla.missed_acceptances(now):
         done["reassigned"] += _one(service.expire_acceptance, case_id, attempt, now=now)
     for case_id, level in sla.due_escalations(now):
         done["escalated"] += _one(service.escalate_overdue, case_id, level, now=now)
     for case_id in sla.unconfirmed_resolutions(now):
         done["closed"] += _one(service.auto_close, case_id, now=now)
+    retry_after = timedelta(seconds=current_app.config["ROUTING_RETRY_AFTER"])
+    for case_id in sla.waiting_for_routing(now - retry_after):
+        done["rerouted"] += _one(service.route, case_id, now=now)
     return done
 
 

@@ -24,6 +24,7 @@ REOPENED = "case_reopened"      # to the assignee: the resident says it is not f
 WITHDRAWN = "case_withdrawn"    # to a former assignee: timed out, reassigned, or cancelled by the resident
 FEEDBACK = "case_feedback"      # to the assignee: confirmed, rated
 WORKER_AWAY = "case_worker_away"  # to the worker and their grid leaders: three missed accept deadlines in a row
+UNROUTED = "case_unrouted"      # to the community committee: nobody could be found to take the case
 
 
 def _message(case: Case, status: str, note: str = "") -> dict:

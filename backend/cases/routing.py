@@ -1,6 +1,6 @@
 """The routing decision — 派单规则: which grid a case belongs to and who should take it, and why.
 
-Reads only; `service.assign_routed` writes the outcome. The rules, in order:
+Reads only; `service.route` writes the outcome. The rules, in order:
 
 1. the grid: an incident's point through the grid index (a service request's point too, if it has
    one), otherwise the reporter's household grid;
@@ -9,6 +9,8 @@ Reads only; `service.assign_routed` writes the outcome. The rules, in order:
    least recently, then by id;
 3. nobody → the grid leader; no grid or no leader → the community's dispatch pool (the committee);
    then the street, then the district admins.
+4. nobody at all → the case waits, the committee is told, and the cases sweep tries again
+   (`ROUTING_RETRY_AFTER`).
 
 Every candidate looked at is kept with the reason it was or was not eligible, so the timeline can
 say why a worker got the task.
@@ -141,6 +143,18 @@ def decide(case: Case, now: datetime) -> RoutingDecision:
             return decision
     decision.reason = f"{why_not_grid}，且无可派单的社区、街道或区工作人员，等待人工派单"
     return decision
+
+
+def same_outcome(before: dict, after: dict) -> bool:
+    """Whether two stored decisions (`as_data()`) say the same: rule, grid, reason, and who was passed over why.
+
+    Workloads and last-assignment times are left out: they move all the time and change nothing.
+    """
+    def gist(data: dict) -> tuple:
+        return (data.get("rule"), (data.get("grid") or {}).get("id"), data.get("reason"),
+                [(c["user_id"], c["role"], c["why"]) for c in data.get("candidates", [])])
+
+    return gist(before) == gist(after)
 
 
 def locate_case(case: Case) -> tuple[Grid | None, str]:

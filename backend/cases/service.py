@@ -60,9 +60,9 @@ def follower_count(case_id: int) -> int:
 
 # --- submitting ---------------------------------------------------------------------------------
 
-def submit_case(actor: Actor, data: dict) -> Case:
+def submit_case(actor: Actor, data: dict, *, now: datetime | None = None) -> Case:
     """File an incident or a service request; routing is queued in the same transaction."""
-    now = utcnow()
+    now = now or utcnow()
     category = selectable_category(data["category_code"])
     if data["kind"] != category.kind:
         raise _invalid("kind", "事项类型与分类不符", "kind_mismatch")
@@ -205,33 +205,52 @@ def unfollow_case(actor: Actor, case_id: int) -> None:
 
 # --- routing (job) ------------------------------------------------------------------------------
 
-def route(case_id: int) -> None:
-    """Assign a submitted case by the routing rules; a second run finds it assigned and does nothing."""
+def route(case_id: int, now: datetime | None = None) -> bool:
+    """Assign a submitted case by the routing rules; True when it assigned it or recorded why it could not.
+
+    The routing job runs it once per submission, the sweep again for a case nobody could take: a run
+    that finds the case assigned, or nobody to take it for the same reasons as last time, writes nothing.
+    """
     case = db.session.get(Case, case_id)
     if case is None or case.status != "submitted":
-        return
-    now = utcnow()
+        return False
+    now = now or utcnow()
     decision = routing.decide(case, now)
     place = dict(grid_id=decision.grid.id if decision.grid else None,
                  community_id=decision.community_id or case.community_id)
     chosen = decision.chosen
     if chosen is None:
-        last = db.session.scalar(sa.select(CaseEvent.kind).where(CaseEvent.case_id == case.id)
-                                 .order_by(CaseEvent.id.desc()).limit(1))
-        if last != "unassigned":
-            db.session.execute(sa.update(Case).where(Case.id == case.id, Case.status == "submitted")
-                               .values(updated_at=now, **place).execution_options(synchronize_session=False))
-            _event(case, "unassigned", "暂无可派单人员，等待人工派单", data=decision.as_data(), at=now)
-        return
+        return _record_unrouted(case, decision, place, now)
     attempt = case.attempt + 1
     accept_due = sla.accept_deadline(case.category, now)
     if not _claim(case, ("submitted",), attempt, chosen.user_id, chosen.role, now, accept_due, **place):
-        return  # another run of this job assigned it first
+        return False  # another run of this job assigned it first
     db.session.add(CaseAssignment(case_id=case.id, attempt=attempt, assignee_id=chosen.user_id, role=chosen.role,
                                   rule=decision.rule, assigned_at=now, accept_due_at=accept_due))
     text = f"已派单给{ROLE_NAMES[chosen.role]}{chosen.name}"
     _event(case, "assigned", text, to_status="assigned", from_status="submitted", data=decision.as_data(), at=now)
     _after_assignment(case, attempt, chosen.user_id, accept_due, now)
+    return True
+
+
+def _record_unrouted(case: Case, decision: routing.RoutingDecision, place: dict, now: datetime) -> bool:
+    """Nobody can take the case: say why on the timeline when that is news, and tell the committee once."""
+    data = decision.as_data()
+    last = db.session.scalar(sa.select(CaseEvent).where(
+        CaseEvent.case_id == case.id, sa.or_(CaseEvent.kind == "unassigned", CaseEvent.to_status == "submitted"))
+        .order_by(CaseEvent.id.desc()).limit(1))
+    retried = last is not None and last.kind == "unassigned"
+    if retried and routing.same_outcome(last.data, data):
+        return False
+    db.session.execute(sa.update(Case).where(Case.id == case.id, Case.status == "submitted")
+                       .values(updated_at=now, **place).execution_options(synchronize_session=False))
+    db.session.expire(case)
+    _event(case, "unassigned", "再次派单，仍暂无可派单人员，等待人工派单" if retried else "暂无可派单人员，等待人工派单",
+           data=data, at=now)
+    for user_id, _role in sla.escalation_recipients(case, 2):
+        notices.tell_staff(user_id, notices.UNROUTED, case, f"unrouted:{case.attempt}", "工单无人可派，请人工派单",
+                           f"{case.category.name}：{decision.reason}", STATUS_TEXT["submitted"])
+    return True
 
 
 def _claim(case: Case, from_statuses: tuple[str, ...], attempt: int, assignee_id: int, role: str, now: datetime,
@@ -255,9 +274,9 @@ def _after_assignment(case: Case, attempt: int, assignee_id: int, accept_due: da
 
 # --- the assignee's actions ---------------------------------------------------------------------
 
-def accept_case(actor: Actor, case_id: int) -> Case:
+def accept_case(actor: Actor, case_id: int, *, now: datetime | None = None) -> Case:
     """The assignee takes the task — 受理."""
-    case, now = _case_for("case.handle", actor, case_id, ("assigned",)), utcnow()
+    case, now = _case_for("case.handle", actor, case_id, ("assigned",)), now or utcnow()
     _move(case, ("assigned",), "accepted", now, Case.assignee_id == actor.user_id, Case.attempt == case.attempt,
           accepted_at=now)
     db.session.execute(sa.update(CaseAssignment).where(CaseAssignment.case_id == case.id,
@@ -271,9 +290,9 @@ def accept_case(actor: Actor, case_id: int) -> Case:
     return case
 
 
-def return_case(actor: Actor, case_id: int, reason: str, note: str) -> Case:
+def return_case(actor: Actor, case_id: int, reason: str, note: str, *, now: datetime | None = None) -> Case:
     """The assignee hands the task back (not my grid, needs another skill); it is routed again without them."""
-    case, now = _case_for("case.handle", actor, case_id, ("assigned", "accepted")), utcnow()
+    case, now = _case_for("case.handle", actor, case_id, ("assigned", "accepted")), now or utcnow()
     from_status, attempt, role = case.status, case.attempt, case.assignee_role
     _move(case, ("assigned", "accepted"), "submitted", now, Case.assignee_id == actor.user_id,
           Case.attempt == attempt, **_UNASSIGNED)
@@ -286,9 +305,9 @@ def return_case(actor: Actor, case_id: int, reason: str, note: str) -> Case:
     return case
 
 
-def start_case(actor: Actor, case_id: int) -> Case:
+def start_case(actor: Actor, case_id: int, *, now: datetime | None = None) -> Case:
     """The assignee starts the work — 开始处理."""
-    case, now = _case_for("case.handle", actor, case_id, ("accepted",)), utcnow()
+    case, now = _case_for("case.handle", actor, case_id, ("accepted",)), now or utcnow()
     _move(case, ("accepted",), "in_progress", now, Case.assignee_id == actor.user_id, started_at=now)
     _event(case, "started", f"{ROLE_NAMES[case.assignee_role]}{_name(actor.user_id)}开始处理", actor_id=actor.user_id,
            actor_role=case.assignee_role, from_status="accepted", to_status="in_progress", at=now)
@@ -296,9 +315,10 @@ def start_case(actor: Actor, case_id: int) -> Case:
     return case
 
 
-def resolve_case(actor: Actor, case_id: int, note: str, photo_ids: list[int]) -> Case:
+def resolve_case(actor: Actor, case_id: int, note: str, photo_ids: list[int], *,
+                 now: datetime | None = None) -> Case:
     """The assignee reports the work done — 办结 — with after-photos (at least one for an incident)."""
-    case, now = _case_for("case.handle", actor, case_id, ("in_progress",)), utcnow()
+    case, now = _case_for("case.handle", actor, case_id, ("in_progress",)), now or utcnow()
     photo_ids = list(dict.fromkeys(photo_ids))
     if case.kind == "incident" and not photo_ids:
         raise _invalid("photo_ids", "请上传至少一张处理后的照片", "after_photo_required")
@@ -318,9 +338,9 @@ def resolve_case(actor: Actor, case_id: int, note: str, photo_ids: list[int]) ->
 
 # --- the reporter's actions ---------------------------------------------------------------------
 
-def cancel_case(actor: Actor, case_id: int, note: str) -> Case:
+def cancel_case(actor: Actor, case_id: int, note: str, *, now: datetime | None = None) -> Case:
     """The reporter withdraws the case before anyone accepted it — 撤销."""
-    case, now = _case_for("case.own", actor, case_id, ("submitted", "assigned")), utcnow()
+    case, now = _case_for("case.own", actor, case_id, ("submitted", "assigned")), now or utcnow()
     from_status, attempt, assignee_id = case.status, case.attempt, case.assignee_id
     _move(case, ("submitted", "assigned"), "cancelled", now, Case.attempt == attempt, cancelled_at=now,
           accept_due_at=None, next_escalation_at=None)
@@ -336,9 +356,9 @@ def cancel_case(actor: Actor, case_id: int, note: str) -> Case:
     return case
 
 
-def confirm_case(actor: Actor, case_id: int) -> Case:
+def confirm_case(actor: Actor, case_id: int, *, now: datetime | None = None) -> Case:
     """The reporter confirms the problem is solved; the case closes — 确认办结."""
-    case, now = _case_for("case.own", actor, case_id, ("resolved",)), utcnow()
+    case, now = _case_for("case.own", actor, case_id, ("resolved",)), now or utcnow()
     _move(case, ("resolved",), "closed", now, closed_at=now)
     _event(case, "confirmed", "居民确认问题已解决，工单已结案", actor_id=actor.user_id, actor_role="resident",
            from_status="resolved", to_status="closed", at=now)
@@ -349,9 +369,9 @@ def confirm_case(actor: Actor, case_id: int) -> Case:
     return case
 
 
-def reopen_case(actor: Actor, case_id: int, note: str) -> Case:
+def reopen_case(actor: Actor, case_id: int, note: str, *, now: datetime | None = None) -> Case:
     """The reporter says it is not fixed: back to the same assignee, and one escalation level up."""
-    case, now = _case_for("case.own", actor, case_id, ("resolved",)), utcnow()
+    case, now = _case_for("case.own", actor, case_id, ("resolved",)), now or utcnow()
     if case.confirm_due_at is not None and case.confirm_due_at <= now:
         raise InvalidTransition("已超过 7 天确认期限，请重新提交")
     before = case.escalation_level
@@ -373,9 +393,9 @@ def reopen_case(actor: Actor, case_id: int, note: str) -> Case:
     return case
 
 
-def rate_case(actor: Actor, case_id: int, score: int, comment: str) -> Case:
+def rate_case(actor: Actor, case_id: int, score: int, comment: str, *, now: datetime | None = None) -> Case:
     """The reporter rates a closed case 1–5 — 评价; once."""
-    case, now = _case_for("case.own", actor, case_id, ("closed",)), utcnow()
+    case, now = _case_for("case.own", actor, case_id, ("closed",)), now or utcnow()
     if case.rating is not None:
         raise Conflict("您已评价过该工单", reason="already_rated")
     rated = db.session.execute(sa.update(Case).where(Case.id == case.id, Case.status == "closed", Case.rating.is_(None))
@@ -395,9 +415,10 @@ def rate_case(actor: Actor, case_id: int, score: int, comment: str) -> Case:
 
 # --- supervisors' actions -----------------------------------------------------------------------
 
-def reassign_case(actor: Actor, case_id: int, assignee_id: int, note: str) -> Case:
+def reassign_case(actor: Actor, case_id: int, assignee_id: int, note: str, *,
+                  now: datetime | None = None) -> Case:
     """A leader, the committee or an admin gives the case to someone else — 改派; they must accept it."""
-    case, now = _case_for("case.supervise", actor, case_id, OPEN_STATUSES), utcnow()
+    case, now = _case_for("case.supervise", actor, case_id, OPEN_STATUSES), now or utcnow()
     if assignee_id == case.assignee_id:
         raise _invalid("assignee_id", "该工单已由此人办理", "same_assignee")
     role = _role_for_case(load_actor(assignee_id), case)
@@ -423,9 +444,9 @@ def reassign_case(actor: Actor, case_id: int, assignee_id: int, note: str) -> Ca
     return case
 
 
-def escalate_case(actor: Actor, case_id: int, note: str) -> Case:
+def escalate_case(actor: Actor, case_id: int, note: str, *, now: datetime | None = None) -> Case:
     """A supervisor raises the case one level by hand — 督办."""
-    case, now = _case_for("case.supervise", actor, case_id, OPEN_STATUSES), utcnow()
+    case, now = _case_for("case.supervise", actor, case_id, OPEN_STATUSES), now or utcnow()
     level = case.escalation_level + 1
     if level > MAX_ESCALATION:
         raise InvalidTransition("已是最高督办级别")

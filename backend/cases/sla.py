@@ -88,3 +88,11 @@ def unconfirmed_resolutions(now: datetime, limit: int = 200) -> list[int]:
     """Ids of resolved cases the resident left unanswered past the confirmation window."""
     return list(db.session.scalars(sa.select(Case.id).where(Case.status == "resolved", Case.confirm_due_at <= now)
                                    .order_by(Case.confirm_due_at).limit(limit)))
+
+
+def waiting_for_routing(unchanged_since: datetime, limit: int = 200) -> list[int]:
+    """Ids of cases still waiting for an assignee that nothing has happened to since `unchanged_since`."""
+    # A submitted case has no assignee; naming that lets the (assignee, status) index find them.
+    return list(db.session.scalars(sa.select(Case.id).where(
+        Case.assignee_id.is_(None), Case.status == "submitted", Case.updated_at <= unchanged_since)
+        .order_by(Case.updated_at, Case.id).limit(limit)))

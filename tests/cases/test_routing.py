@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,14 +14,15 @@ from backend.cases import service
 from backend.cases.models import Case
 from backend.core import jobs
 from backend.core.auth import load_actor
+from backend.core.db import utcnow
 from backend.core.models import OutboxEntry
 from backend.extensions import db
 from backend.grids.models import Grid
 from backend.grids.service import bump_geo_version
 from backend.notifications.models import Notification
 from tests.cases.factories import (act, assignments, case_row, events, inbox, incident, make_district, make_resident,
-                                   off_duty, point_in, submit)
-from tests.factories import login, square
+                                   off_duty, point_in, submit, sweep)
+from tests.factories import login, make_staff, square
 
 
 @pytest.fixture
@@ -122,6 +124,70 @@ def test_nobody_to_route_to_waits_for_a_person(client, district):
     service.route(case["id"])  # a retry records nothing new
     db.session.commit()
     assert [e.kind for e in events(case["id"])] == ["submitted", "unassigned"]
+
+
+@pytest.fixture
+def stuck_case(client, district):
+    """A report from grid 3 (no grid staff) while its whole dispatch pool has said it is away."""
+    for person in ("committee-2", "street", "admin"):
+        away = client.put("/api/v1/cases/availability", json={"away": True}, headers=login(client, person))
+        assert away.status_code == 200 and away.json["away"] is True
+    make_resident("bob", district.grids[3])
+    case = submit(client, login(client, "bob"), incident(grid_index=3))
+    assert case_row(case["id"]).status == "submitted"
+    return case
+
+
+def timeline_texts(client, case_id: int) -> list[str]:
+    """The timeline as the reporter reads it."""
+    return [e["text"] for e in client.get(f"/api/v1/cases/{case_id}", headers=login(client, "bob")).json["timeline"]]
+
+
+def test_nobody_to_route_to_tells_the_committee_once(client, district, stuck_case):
+    assert timeline_texts(client, stuck_case["id"]) == ["居民提交了事件：路灯损坏", "暂无可派单人员，等待人工派单"]
+    [told] = inbox(district.committee[1], "case_unrouted")
+    assert told.title == "工单无人可派，请人工派单" and told.link == f"worker/pages/task/task?id={stuck_case['id']}"
+    assert "等待人工派单" in told.body
+    assert inbox(district.committee[0], "case_unrouted") == []  # another community's committee
+
+
+def test_the_sweep_retries_routing_and_records_only_what_changed(client, app, district, stuck_case):
+    case_id, started = stuck_case["id"], utcnow()
+    retry = timedelta(seconds=app.config["ROUTING_RETRY_AFTER"])
+
+    assert sweep(started + retry / 2)["rerouted"] == 0  # too soon after the last attempt
+    assert sweep(started + retry * 2)["rerouted"] == 0  # retried: nothing changed, nothing written
+    assert sweep(started + retry * 4)["rerouted"] == 0
+    assert [e.kind for e in events(case_id)] == ["submitted", "unassigned"]
+
+    newcomer = make_staff("new-worker", district.grids[3], skills=("plumbing",))
+    assert sweep(started + retry * 6)["rerouted"] == 1  # a new candidate, not a fit: a new reason on the timeline
+    assert sweep(started + retry * 8)["rerouted"] == 0
+    assert timeline_texts(client, case_id)[1:] == ["暂无可派单人员，等待人工派单", "再次派单，仍暂无可派单人员，等待人工派单"]
+    decision = events(case_id)[-1].data
+    assert {c["user_id"]: c["why"] for c in decision["candidates"]}[newcomer.id] == "不具备所需技能（electrical）"
+    assert case_row(case_id).status == "submitted"
+
+    back = client.put("/api/v1/cases/availability", json={"away": False}, headers=login(client, "committee-2"))
+    assert back.status_code == 200
+    assert sweep(started + retry * 10)["rerouted"] == 1
+    row = case_row(case_id)
+    assert (row.status, row.assignee_id, row.attempt) == ("assigned", district.committee[1].id, 1)
+    assert events(case_id)[-1].data["rule"] == "community_pool"
+    assert timeline_texts(client, case_id)[-1] == "已派单给社区工作人员committee-2"
+    assert len(inbox(district.committee[1], "case_unrouted")) == 1  # told once, however many retries
+    assert len(inbox(district.committee[1], "case_assigned")) == 1
+    assert sweep(started + retry * 12)["rerouted"] == 0 and len(assignments(case_id)) == 1
+
+
+def test_the_retry_waits_for_the_configured_time(client, app, district, stuck_case):
+    app.config["ROUTING_RETRY_AFTER"] = 600
+    client.put("/api/v1/cases/availability", json={"away": False}, headers=login(client, "street"))
+
+    assert sweep(utcnow() + timedelta(minutes=9))["rerouted"] == 0
+    assert case_row(stuck_case["id"]).status == "submitted"
+    assert sweep(utcnow() + timedelta(minutes=11))["rerouted"] == 1
+    assert case_row(stuck_case["id"]).assignee_id == district.street_admin.id
 
 
 def test_a_routing_job_that_runs_twice_assigns_and_notifies_once(client, district, resident):

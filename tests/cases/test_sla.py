@@ -33,7 +33,8 @@ def resident(client, district):
 def test_a_missed_accept_deadline_reassigns_to_the_next_candidate(client, district, resident):
     case = submit(client, resident)
     assert case_row(case["id"]).assignee_id == district.workers[0].id
-    assert sweep(utcnow() + ACCEPT - timedelta(minutes=1)) == {"reassigned": 0, "escalated": 0, "closed": 0}
+    assert sweep(utcnow() + ACCEPT - timedelta(minutes=1)) == {"reassigned": 0, "escalated": 0, "closed": 0,
+                                                              "rerouted": 0}
     assert sweep(utcnow() + ACCEPT + timedelta(minutes=1))["reassigned"] == 1
     row = case_row(case["id"])
     assert row.status == "assigned" and row.assignee_id == district.leader.id and row.attempt == 2

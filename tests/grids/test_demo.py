@@ -13,26 +13,41 @@ from shapely.strtree import STRtree
 from backend import demo
 from backend.accounts.models import Household, HouseholdInvite, HouseholdMember, RoleAssignment, User
 from backend.app import create_app
+from backend.cases import sla
+from backend.cases.jobs import sweep_case_deadlines
+from backend.cases.models import STATUSES, Case, CaseAssignment, CaseEvent, CaseFollower
+from backend.cases.policies import covers_case
+from backend.core import jobs
+from backend.core.auth import load_actor
 from backend.core.db import utcnow
 from backend.extensions import db
 from backend.grids import service
 from backend.grids.models import Community, District, DutyException, DutyWindow, Grid, StaffSkill, Street
+from backend.media.models import MediaFile
+from backend.notifications.models import Notification
 from tests.conftest import _empty_tables, base_config
 from tests.factories import login
 
 SEEDED_TABLES = (District, Street, Community, Grid, User, RoleAssignment, StaffSkill, DutyWindow, DutyException,
-                 Household, HouseholdMember, HouseholdInvite)
+                 Household, HouseholdMember, HouseholdInvite, Case, CaseEvent, CaseAssignment, CaseFollower,
+                 Notification)
 RECTANGLE_AREA = (demo.EAST - demo.WEST) * (demo.NORTH - demo.SOUTH)
 
 
 @pytest.fixture(scope="module")
 def seeded(database_url, tmp_path_factory):
-    """An app whose database holds the demo, seeded once on an empty database."""
+    """An app whose database holds the demo, seeded once on an empty database.
+
+    Also yields each sample case's status as the seed left it, before the jobs it queued ran (the first
+    request would run them); then they run, as the app's sweeper would shortly after `make run`.
+    """
     app = create_app(base_config(database_url, MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))))
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Grid)) == 0
         summary = demo.seed_demo()
-        yield app, summary
+        statuses = dict(db.session.execute(sa.select(Case.description, Case.status)).all())
+        jobs.drain()
+        yield app, summary, statuses
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
@@ -50,11 +65,12 @@ def grants(openid: str) -> set[tuple[str, str, str]]:
 
 
 def test_hierarchy_and_people_counts(seeded):
-    _, summary = seeded
+    _, summary, _ = seeded
     assert not summary.skipped
     assert summary.counts == {"streets": 5, "communities": 60, "grids": 260, "leaders": 260, "workers": 780,
                               "committee": 60, "street_admins": 5, "district_admins": 1, "residents": 3000,
-                              "households": summary.counts["households"], "invites": 180}
+                              "households": summary.counts["households"], "invites": 180,
+                              "cases": len(demo.SAMPLE_CASES)}
     assert 900 <= summary.counts["households"] <= 1500
     streets = db.session.scalars(sa.select(Street).order_by(Street.code)).all()
     assert [s.code for s in streets] == [f"320506-00{i}" for i in range(1, 6)]
@@ -87,7 +103,7 @@ def test_documented_openids_have_their_roles(seeded):
 
 
 def test_residents_are_verified_members_spread_over_the_grids(seeded):
-    app, _ = seeded
+    app, _, _ = seeded
     members = db.session.execute(
         sa.select(User.openid, HouseholdMember.verified_at, Household.grid_id)
         .join(HouseholdMember, HouseholdMember.user_id == User.id)
@@ -103,7 +119,7 @@ def test_residents_are_verified_members_spread_over_the_grids(seeded):
 
 
 def test_a_newcomer_can_join_with_a_printed_invite(seeded):
-    app, summary = seeded
+    app, summary, _ = seeded
     assert len(summary.invites) == 2
     code, community, address = summary.invites[0]
     per_community = db.session.execute(
@@ -146,7 +162,7 @@ def test_every_grid_centroid_locates_to_that_grid(seeded):
 
 
 def test_seeding_again_changes_nothing_and_is_fast(seeded):
-    app, _ = seeded
+    app, _, _ = seeded
     before = row_counts()
     version = service.geo_version()
 
@@ -156,6 +172,7 @@ def test_seeding_again_changes_nothing_and_is_fast(seeded):
 
     assert result.exit_code == 0, result.output
     assert "演示数据已完整，无需重复写入" in result.output and "可试用的入户邀请码" in result.output
+    assert f"示例工单 {len(demo.SAMPLE_CASES)} 件" in result.output
     assert elapsed < 1.0
     db.session.rollback()
     assert row_counts() == before and service.geo_version() == version
@@ -193,3 +210,93 @@ def test_someone_is_on_duty_in_every_community_at_every_hour_of_the_week(seeded)
         if hour % 7 == 0:  # the one-person form agrees, on a sample
             community_id = sampled[hour % 3]
             assert {u for u in staff[community_id] if service.on_duty(u, at)} == staff[community_id] & on
+
+
+# --- sample cases ---------------------------------------------------------------------------------
+
+def sample_cases() -> list[Case]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(Case).order_by(Case.id)))
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    return list(db.session.scalars(sa.select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
+
+
+def test_sample_cases_show_every_state_of_the_lifecycle(seeded):
+    _, _, statuses_at_seed = seeded
+    assert set(statuses_at_seed.values()) == set(STATUSES)
+    assert set(statuses_at_seed) == {sample.description for sample in demo.SAMPLE_CASES}
+    cases = sample_cases()
+    now = utcnow()
+    assert sum(sla.is_overdue(case, now) for case in cases) == 2
+    assert {case.kind for case in cases} == {"incident", "service"}
+    assert [e.data["cause"] for case in cases for e in timeline(case) if e.kind == "escalated"].count("manual") == 1
+    assert any(e.kind == "returned" for case in cases for e in timeline(case))
+    assert any(e.kind == "auto_closed" for case in cases for e in timeline(case))
+    assert [case.rating for case in cases if case.rating] == [5]
+    assert {case.community.code for case in cases} == {demo.SAMPLE_COMMUNITY}
+    assert all(case.photo_ids == [] for case in cases)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MediaFile)) == 0
+    # The one left for the app to route was routed by its queued job, like any new report.
+    [fresh] = [case for case in cases if statuses_at_seed[case.description] == "submitted"]
+    assert fresh.status == "assigned" and [e.kind for e in timeline(fresh)] == ["submitted", "assigned"]
+
+
+def test_sample_timelines_are_what_the_case_service_writes(seeded):
+    for case in sample_cases():
+        events = timeline(case)
+        assert events[0].kind == "submitted" and events[0].created_at == case.created_at
+        assert [e.created_at for e in events] == sorted(e.created_at for e in events), case.description
+        assert events[-1].created_at <= utcnow()
+        if case.status in ("assigned", "accepted", "in_progress", "resolved", "closed"):
+            assert any(e.kind == "assigned" and e.data["chosen"]["user_id"] for e in events)
+        for assignment in db.session.scalars(sa.select(CaseAssignment).where(CaseAssignment.case_id == case.id)):
+            # the routing rules held: staff of the case's grid or community, in the role recorded
+            assert covers_case(load_actor(assignment.assignee_id), case, (assignment.role,)), case.description
+            if assignment.accepted_at is not None:
+                assert assignment.accepted_at <= assignment.accept_due_at  # no deadline was skipped
+
+
+def test_no_deadline_is_due_right_after_seeding(seeded):
+    assert sweep_case_deadlines(now=utcnow()) == {"reassigned": 0, "escalated": 0, "closed": 0, "rerouted": 0}
+
+
+def test_a_newcomer_finds_populated_lists_and_inboxes(seeded):
+    app, summary, _ = seeded
+    client = app.test_client()
+    resident = login(client, "demo-resident-1")
+    mine = client.get("/api/v1/cases?view=mine", headers=resident).json
+    assert len(mine) == 4 and {c["status"] for c in mine} == {"in_progress", "assigned", "resolved", "closed"}
+    resolved = next(c for c in mine if c["status"] == "resolved")
+    detail = client.get(f"/api/v1/cases/{resolved['id']}", headers=resident).json
+    assert {"confirm", "reopen"} <= set(detail["actions"]) and len(detail["timeline"]) == 5
+
+    staff = login(client, summary.busiest_staff)
+    assert client.get("/api/v1/cases?view=assigned", headers=staff).json
+    assert client.get("/api/v1/notifications", headers=staff).json
+    community = client.get("/api/v1/cases?view=community&page_size=50",
+                           headers=login(client, f"demo-committee-{demo.SAMPLE_COMMUNITY}")).json
+    assert len(community) == len(demo.SAMPLE_CASES)
+    assert [c["overdue"] for c in community[:3]] == [True, True, False]  # overdue first
+
+
+def test_a_missing_sample_case_is_played_again_alone(seeded):
+    """An interrupted seed, or a demo written before there were sample cases: only what is missing is added."""
+    cases = sample_cases()
+    lost = next(case for case in cases if case.status == "cancelled")
+    kept = {case.id: (case.status, len(timeline(case))) for case in cases if case.id != lost.id}
+    for model in (CaseEvent, CaseAssignment, CaseFollower):
+        db.session.execute(sa.delete(model).where(model.case_id == lost.id))
+    db.session.execute(sa.delete(Case).where(Case.id == lost.id))
+    db.session.commit()
+    assert not demo.demo_complete()
+
+    summary = demo.seed_demo()
+
+    assert not summary.skipped and summary.counts["cases"] == len(demo.SAMPLE_CASES)
+    cases = sample_cases()
+    assert {case.id: (case.status, len(timeline(case))) for case in cases if case.id in kept} == kept
+    [again] = [case for case in cases if case.id not in kept]
+    assert again.description == lost.description and again.status == "cancelled"
+    assert demo.demo_complete()
