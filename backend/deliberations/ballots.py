@@ -8,15 +8,26 @@ ballot route is deliberately not `@idempotent`: the stored response would pair t
 receipt). See `Ballot` for what PostgreSQL's system columns show while voting is open, and why the
 close rewrites the ballots.
 
+Sealed while voting. A voter's row and their ballot are written in one transaction, so until the
+close PostgreSQL's `xmin` pairs them; the ballot's choices are therefore stored sealed (AES-256-GCM
+under a per-topic key derived from the app's `BALLOT_SEAL_KEY`, or `SECRET_KEY` when that is unset;
+see `sealing`). They are opened only in memory: for live counts (when the topic shows them), for a
+receipt check, and by the close, which opens every ballot, counts and chains the plain choices and
+stores them plain. A ballot that does not open is never dropped or counted: the close refuses,
+changes nothing and logs the topic id, for an operator to look into. This protects the choices from
+database access alone, during voting and after; it does not protect them from someone who holds
+both the database and the app's secret while voting is open. The secret must not change while a
+vote is open: the close would refuse until the old value is back.
+
 The hash chain. Chaining each ballot to the previous one as it is cast would need one lock per
 topic (every voter waiting in line) and the chain order would be the order of casting, which,
 lined up with the order of `voters`, names the voter. So the chain is built once, at the close,
 over the ballots sorted by their random key: link₀ = SHA-256("linli-ballots:v1:<topic id>"),
-linkᵢ = SHA-256(linkᵢ₋₁ "|" receipt_hash "|" choices). The result publishes the last link and the
-count, and `GET /topics/{id}/ballots` publishes the list in chain order, so anyone can recompute the
-chain and every voter can find their receipt's hash in it; changing, adding or dropping a ballot
-after the close changes the final hash. Before the close, each voter can check their own ballot
-with their receipt.
+linkᵢ = SHA-256(linkᵢ₋₁ "|" receipt_hash "|" choices), over the plain choices. The result publishes
+the last link and the count, and `GET /topics/{id}/ballots` publishes the list in chain order, so
+anyone can recompute the chain and every voter can find their receipt's hash in it; changing, adding
+or dropping a ballot after the close changes the final hash. Before the close, each voter can check
+their own ballot with their receipt.
 
 Time. Voting opens and closes through scheduled jobs, and every read and write checks the clock
 too: a ballot after `closes_at` is refused even if the close job has not run. Casting and closing
@@ -44,7 +55,7 @@ from backend.core.errors import (Conflict, DomainError, Forbidden, InvalidTransi
                                  Unprocessable)
 from backend.core.jobs import enqueue
 from backend.core.policies import Actor
-from backend.deliberations import notices
+from backend.deliberations import notices, sealing
 from backend.deliberations.eligibility import Membership, in_scope, membership, roll_size
 from backend.deliberations.models import Ballot, Poll, Topic, Voter
 from backend.deliberations.service import get_topic, response_due, set_ballot, transition
@@ -88,6 +99,11 @@ def option_ids_of(choices: str) -> list[int]:
     return [int(part) for part in choices.split(",")]
 
 
+def choices_as_cast(topic_id: int, digest: str, stored: str, tallied: bool) -> str:
+    """A ballot's plain choices: stored sealed until the tally (opened here, in memory), plain after it."""
+    return stored if tallied else sealing.unseal(topic_id, digest, stored)
+
+
 # --- opening ------------------------------------------------------------------------------------
 
 def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: datetime | None = None,
@@ -125,7 +141,10 @@ def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: date
 
 
 def open_if_due(topic: Topic, now: datetime | None = None) -> bool:
-    """discussion → voting once the fixed opening time has come; the roll is counted then. No commit."""
+    """discussion → voting once the fixed opening time has come; the roll is counted then, and the
+    voters are told by a job, chunk by chunk. No commit."""
+    from backend.deliberations.jobs import announce_voting
+
     now = now or utcnow()
     poll = topic.poll
     if topic.phase != "discussion" or poll is None or poll.fixed_at is None or poll.opens_at > now:
@@ -136,7 +155,7 @@ def open_if_due(topic: Topic, now: datetime | None = None) -> bool:
         return False
     db.session.refresh(topic)
     poll.opened_at, poll.eligible_count = now, roll_size(topic, poll, poll.opens_at)
-    notices.voting_opened(topic)
+    enqueue(announce_voting, topic.id, 0)
     return True
 
 
@@ -223,7 +242,8 @@ def _record(topic: Topic, user_id: int, member: Membership, choices: str, digest
             recorded = db.session.execute(VOTER_IF_STILL_OPEN, voter).first() is not None
             if recorded:
                 db.session.execute(INSERT_BALLOT, {"key": secrets.randbits(63), "topic_id": topic.id,
-                                                   "choices": choices, "receipt_hash": digest})
+                                                   "choices": sealing.seal(topic.id, digest, choices),
+                                                   "receipt_hash": digest})
         except IntegrityError:
             db.session.rollback()
             refusal = _already_voted(topic.id, user_id, household_id)
@@ -303,13 +323,20 @@ def close_voting(topic_id: int, now: datetime | None = None) -> bool:
         return False
     topic = get_topic(topic_id)
     db.session.refresh(topic)
-    _tally(topic, topic.poll, now)
+    try:
+        _tally(topic, topic.poll, now)
+    except sealing.SealBroken:
+        db.session.rollback()  # not even the phase moves; the next attempt finds the topic still voting
+        log.error("topic %s: a sealed ballot did not open (altered, or BALLOT_SEAL_KEY / SECRET_KEY changed while "
+                  "voting was open); the close is refused and nothing was changed", topic_id)
+        raise
     notices.topic_closed(topic)
     return True
 
 
 def _tally(topic: Topic, poll: Poll, now: datetime) -> None:
-    """Chain the ballots in key order, rewrite them in that order, count them and decide the outcome.
+    """Open every sealed ballot, chain them in key order, rewrite them plain in that order, count them
+    and decide the outcome. SealBroken, before anything is written, if one does not open.
 
     The rewrite (delete, then insert in key order) is what leaves no trace of the casting
     transactions in PostgreSQL's `xmin`/`ctid` of the stored ballots.
@@ -317,7 +344,8 @@ def _tally(topic: Topic, poll: Poll, now: datetime) -> None:
     rows = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
                               .where(Ballot.topic_id == topic.id).order_by(Ballot.key)).all()
     link, rewritten, counts = chain_start(topic.id), [], Counter()
-    for key, digest, choices in rows:
+    for key, digest, sealed in rows:
+        choices = sealing.unseal(topic.id, digest, sealed)
         link = chain_link(link, digest, choices)
         rewritten.append({"key": key, "topic_id": topic.id, "receipt_hash": digest, "choices": choices,
                           "chain_hash": link})
@@ -441,24 +469,46 @@ def counts_visible(topic: Topic, poll: Poll | None) -> bool:
     return poll.tallied_at is not None or (topic.phase == "voting" and not poll.hide_counts)
 
 
+# A topic's ballots with whether they are tallied yet, read in one statement: a close committing in
+# between cannot hand back plain ballots to a reader that still takes them for sealed.
+BALLOTS_WITH_STATE = (sa.select(Ballot.receipt_hash, Ballot.choices, Ballot.chain_hash, Poll.tallied_at)
+                      .join(Poll, Poll.topic_id == Ballot.topic_id))
+
+
 def live_counts(topic_id: int) -> tuple[Counter, int]:
-    """(votes per option id, ballots cast) so far."""
+    """(votes per option id, ballots cast) so far, every sealed ballot opened in memory only."""
     counts, cast = Counter(), 0
-    for choices in db.session.scalars(sa.select(Ballot.choices).where(Ballot.topic_id == topic_id)):
-        counts.update(option_ids_of(choices))
+    for digest, stored, _, tallied_at in db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id)):
+        counts.update(option_ids_of(choices_as_cast(topic_id, digest, stored, tallied_at is not None)))
         cast += 1
     return counts, cast
 
 
-def check_receipt(topic_id: int, receipt: str) -> tuple[Ballot, Topic]:
-    """The ballot a receipt stands for (404 `receipt_not_found` for anything else)."""
+def cast_so_far(topic_id: int) -> int:
+    """Ballots cast so far, without opening any (for a topic that hides its counts)."""
+    return db.session.scalar(sa.select(sa.func.count(Ballot.key)).where(Ballot.topic_id == topic_id))
+
+
+@dataclass(frozen=True)
+class CheckedReceipt:
+    """What a receipt's holder may see of their ballot."""
+    receipt_hash: str
+    option_ids: list[int]
+    chain_hash: str | None
+    final: bool
+
+
+def check_receipt(topic_id: int, receipt: str) -> tuple[CheckedReceipt, Topic]:
+    """The ballot a receipt stands for, opened (404 `receipt_not_found` for anything else)."""
     topic = get_topic(topic_id)
     digest = receipt_hash(receipt)
-    ballot = db.session.scalar(sa.select(Ballot).where(Ballot.topic_id == topic_id, Ballot.receipt_hash == digest)) \
-        if digest else None
-    if ballot is None:
+    row = db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id, Ballot.receipt_hash == digest)) \
+        .first() if digest else None
+    if row is None:
         raise NotFound("未找到与该回执对应的选票，请核对回执是否完整", reason="receipt_not_found")
-    return ballot, topic
+    final = row.tallied_at is not None
+    choices = choices_as_cast(topic_id, digest, row.choices, final)
+    return CheckedReceipt(digest, option_ids_of(choices), row.chain_hash, final), topic
 
 
 def published_ballots(topic_id: int):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from backend.core.policies import Actor
+from backend.deliberations import notices
 from backend.deliberations.eligibility import membership
 from backend.deliberations.models import Comment, CommentRevision, CommentReport, Topic
 from backend.deliberations.screening import SCENE_COMMENT, screen
@@ -47,11 +48,13 @@ def _thread_locked(comment: Comment) -> bool:
 
 def add_comment(topic_id: int, actor: Actor, body: str, stance: str | None = None, parent_id: int | None = None,
                 now: datetime | None = None) -> Comment:
-    """Post a comment or a reply; held for a moderator when the checker asks for review."""
+    """Post a comment or a reply; held for a moderator when the checker asks for review. A reply
+    shown at once is announced to the author of the comment it answers."""
     topic = get_topic(topic_id)
     refusal = comment_refusal(actor, topic)
     if refusal is not None:
         raise refusal
+    parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.topic_id != topic.id:
@@ -66,6 +69,9 @@ def add_comment(topic_id: int, actor: Actor, body: str, stance: str | None = Non
     comment = Comment(topic_id=topic.id, parent_id=parent_id, author_id=actor.user_id, body=body, stance=stance,
                       status="held" if verdict.held else "visible", created_at=now or utcnow())
     db.session.add(comment)
+    db.session.flush()
+    if parent is not None and comment.status == "visible":
+        notices.reply_visible(topic, parent, comment)
     db.session.commit()
     return comment
 

@@ -1,13 +1,12 @@
 """Who belongs to a topic: residents in its scope, the roll of eligible voters, the committee."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from backend.accounts.models import Household, HouseholdMember, RoleAssignment
-from backend.core.policies import Actor
+from backend.core.policies import Actor, Home
 from backend.deliberations.models import Poll, Topic
 from backend.extensions import db
 from backend.grids.models import Community, Grid, Street
@@ -15,15 +14,7 @@ from backend.grids.models import Community, Grid, Street
 MANAGER_ROLES = ("committee", "street_admin", "district_admin")
 
 
-@dataclass(frozen=True)
-class Membership:
-    """A user's household, where it is, and since when the membership is verified."""
-
-    household_id: int
-    grid_id: int
-    community_id: int
-    building: str
-    verified_at: datetime | None
+Membership = Home  # a user's household, where it is, and since when the membership is verified
 
 
 # Built once: it runs on every ballot, and building a statement costs more than running it.
@@ -40,10 +31,8 @@ def membership_of(user_id: int) -> Membership | None:
 
 
 def membership(actor: Actor) -> Membership | None:
-    """The actor's household membership, looked up once per request (cached on the actor)."""
-    if "membership" not in actor._cache:
-        actor._cache["membership"] = membership_of(actor.user_id) if actor.household_grid_id is not None else None
-    return actor._cache["membership"]
+    """The actor's household membership (loaded with the actor: no query)."""
+    return actor.home
 
 
 def home_community(actor: Actor) -> int | None:
@@ -76,12 +65,22 @@ def _scope_condition(topic: Topic):
                     for grid, building in rows])
 
 
+def _on_roll(query: sa.Select, topic: Topic, at: datetime) -> sa.Select:
+    """The roll (投票名单) in SQL: members verified by `at` whose household lies in the topic's scope."""
+    return (query.select_from(HouseholdMember).join(Household, Household.id == HouseholdMember.household_id)
+            .where(HouseholdMember.verified_at.is_not(None), HouseholdMember.verified_at <= at,
+                   _scope_condition(topic)))
+
+
 def roll_size(topic: Topic, poll: Poll, at: datetime) -> int:
     """Eligible voters (or households) at `at`: verified members, verified by then, in scope."""
     unit = sa.func.count(sa.distinct(Household.id)) if poll.per == "household" else sa.func.count(HouseholdMember.id)
-    return db.session.scalar(
-        sa.select(unit).select_from(HouseholdMember).join(Household, Household.id == HouseholdMember.household_id)
-        .where(HouseholdMember.verified_at.is_not(None), HouseholdMember.verified_at <= at, _scope_condition(topic)))
+    return db.session.scalar(_on_roll(sa.select(unit), topic, at))
+
+
+def roll_user_ids(topic: Topic, at: datetime, after_user_id: int = 0) -> sa.Select:
+    """User ids on the roll at `at` above `after_user_id` (each member may vote, also when voting per household)."""
+    return _on_roll(sa.select(HouseholdMember.user_id), topic, at).where(HouseholdMember.user_id > after_user_id)
 
 
 def households_in(community_id: int) -> int:

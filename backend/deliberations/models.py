@@ -198,16 +198,25 @@ class Ballot(db.Model):
     random number drawn per ballot, so neither the key nor key order says who voted or when. A
     voter's `Voter` row and their `Ballot` row are written in one transaction (so a vote is never
     recorded without its ballot, or the reverse); on PostgreSQL that transaction leaves its id in
-    the system column `xmin` and the heap order (`ctid`) of both rows while voting is open. The
-    close therefore rewrites the topic's ballots in key order in the closing transaction (see
-    `backend.deliberations.ballots.close_voting`), after which no system column links them either.
+    the system column `xmin` and the heap order (`ctid`) of both rows while voting is open.
+
+    So while voting is open `choices` is sealed (`backend.deliberations.sealing`): AES-256-GCM under
+    a per-topic key derived from the app's `BALLOT_SEAL_KEY` (or `SECRET_KEY`), never stored in the
+    database, bound to the topic and `receipt_hash`; the ballot paired by `xmin` reads as noise. The
+    close opens every ballot and rewrites the topic's ballots, plain, in key order in the closing
+    transaction (see `backend.deliberations.ballots.close_voting`), after which no system column
+    links them either. Database access alone never shows who chose what, during voting or after;
+    someone who also holds the app's secret while voting is open can still pair them, and the
+    secret must not change while a vote is open.
     """
 
     __tablename__ = "ballots"
 
     key: Mapped[int] = mapped_column(BALLOT_KEY, primary_key=True, autoincrement=False)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.topic_id", ondelete="CASCADE"), index=True)
-    choices: Mapped[str] = mapped_column(sa.String(200), doc="the chosen option ids, ascending, comma-separated")
+    # Sealed: "v1:" + base64url(12-byte nonce, choices, 16-byte tag), 335 characters for 20 ten-digit ids.
+    choices: Mapped[str] = mapped_column(sa.String(400), doc="sealed until the close; then the chosen option "
+                                                             "ids, ascending, comma-separated")
     receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     chain_hash: Mapped[str | None] = mapped_column(sa.String(64), doc="set at the close")
 

@@ -69,8 +69,12 @@ def moderate(comment_id: int, actor: Actor, action: str, reason: str, now: datet
 
 
 def _change_status(comment: Comment, action: str) -> None:
-    """hide or restore; either one closes the comment's open reports (the review is done)."""
+    """hide or restore; either one closes the comment's open reports (the review is done).
+
+    A reply released to view (held, or hidden) is announced to the author of the comment it answers.
+    """
     starts, target = STATUS_ACTIONS[action]
+    released = target == "visible" and comment.status != "visible"
     query = sa.update(Comment).where(Comment.id == comment.id, Comment.status.in_(starts))
     if action == "restore":  # a visible comment is "restored" only to dismiss its reports
         query = query.where(sa.or_(Comment.status != "visible", Comment.report_count > 0))
@@ -83,6 +87,8 @@ def _change_status(comment: Comment, action: str) -> None:
     db.session.execute(sa.update(CommentReport).where(CommentReport.comment_id == comment.id,
                                                       CommentReport.resolved_at.is_(None)).values(resolved_at=utcnow()))
     db.session.refresh(comment)
+    if released and comment.parent_id is not None:
+        notices.reply_visible(get_topic(comment.topic_id), get_comment(comment.parent_id), comment)
 
 
 def _change_thread(comment: Comment, action: str, now: datetime) -> None:

@@ -64,7 +64,7 @@ def ballot_view(topic: Topic, poll: Poll | None) -> dict | None:
     if poll is None:
         return None
     visible = ballots.counts_visible(topic, poll)
-    counts, cast = _counts(topic, poll)
+    counts, cast = _counts(topic, poll, visible)
     return {"type": poll.ballot_type, "max_choices": poll.max_choices, "per": poll.per,
             "quorum_percent": poll.quorum_percent, "pass_rule": poll.pass_rule,
             "hide_counts_until_close": poll.hide_counts, "fixed": poll.fixed_at is not None,
@@ -75,11 +75,12 @@ def ballot_view(topic: Topic, poll: Poll | None) -> dict | None:
                         for o in poll.options]}
 
 
-def _counts(topic: Topic, poll: Poll) -> tuple[Counter, int | None]:
+def _counts(topic: Topic, poll: Poll, visible: bool) -> tuple[Counter, int | None]:
+    """(votes per option id, ballots cast); sealed ballots are opened only when their counts will show."""
     if poll.tallied_at is not None:
         return Counter({o.id: o.votes or 0 for o in poll.options}), poll.cast_count
     if topic.phase == "voting":
-        return ballots.live_counts(topic.id)
+        return ballots.live_counts(topic.id) if visible else (Counter(), ballots.cast_so_far(topic.id))
     return Counter(), None
 
 
@@ -88,7 +89,7 @@ def results(topic: Topic) -> dict:
     poll = topic.poll
     final = poll.tallied_at is not None
     visible = ballots.counts_visible(topic, poll)
-    counts, cast = _counts(topic, poll)
+    counts, cast = _counts(topic, poll, visible)
     eligible = poll.eligible_count
     winners = set(poll.winner_ids or [])
     return {
@@ -139,13 +140,11 @@ def viewer_view(topic: Topic, viewer: Actor) -> dict:
             "vote_refusal": vote_refusal}
 
 
-def receipt_view(ballot, topic: Topic) -> dict:
-    poll = topic.poll
-    labels = {o.id: o.label for o in poll.options}
-    chosen = ballots.option_ids_of(ballot.choices)
-    return {"topic_id": topic.id, "counted": True, "final": poll.tallied_at is not None,
-            "choices": [{"id": option_id, "label": labels.get(option_id, "")} for option_id in chosen],
-            "receipt_hash": ballot.receipt_hash, "chain_hash": ballot.chain_hash}
+def receipt_view(checked: ballots.CheckedReceipt, topic: Topic) -> dict:
+    labels = {o.id: o.label for o in topic.poll.options}
+    return {"topic_id": topic.id, "counted": True, "final": checked.final,
+            "choices": [{"id": option_id, "label": labels.get(option_id, "")} for option_id in checked.option_ids],
+            "receipt_hash": checked.receipt_hash, "chain_hash": checked.chain_hash}
 
 
 def published_ballot(ballot) -> dict:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from backend.accounts.models import Household, HouseholdMember, User
+from backend.core import jobs
 from backend.core.auth import issue_access_token, load_actor
 from backend.core.db import utcnow
 from backend.deliberations import ballots, service
@@ -105,7 +106,7 @@ def make_topic(world: World, *, phase: str = "discussion", proposer: User | None
     if phase == "rejected":
         raise ValueError("create a pending_review topic and reject it")
     if phase in ("voting", "closed"):
-        ballots.open_voting(topic.id, actor(world.committee), utcnow() + timedelta(days=3), ballot=ballot or YES_NO)
+        open_vote(world, topic, ballot)
     if phase == "closed":
         pass_closing_time(topic)
         ballots.close_voting(topic.id)
@@ -118,7 +119,10 @@ def make_topic(world: World, *, phase: str = "discussion", proposer: User | None
 
 
 def open_vote(world: World, topic: Topic, spec: dict | None = None, closes_in: timedelta = timedelta(days=3)):
-    return ballots.open_voting(topic.id, actor(world.committee), utcnow() + closes_in, ballot=spec or YES_NO)
+    """Open voting now and run the jobs it queued (telling the voters), as the end of an API request would."""
+    opened = ballots.open_voting(topic.id, actor(world.committee), utcnow() + closes_in, ballot=spec or YES_NO)
+    jobs.drain()
+    return opened
 
 
 def pass_closing_time(topic: Topic, by: timedelta = timedelta(seconds=1)) -> None:

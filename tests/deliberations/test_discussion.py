@@ -175,3 +175,36 @@ def test_restore_dismisses_reports_and_the_queue_is_oldest_first(client, room):
                                                     headers=headers(world.committee)).json] == [new["id"]]
     assert db.session.scalar(sa.select(sa.func.count(CommentReport.id)).where(
         CommentReport.resolved_at.is_(None))) == 1
+
+
+# --- replies --------------------------------------------------------------------------------------
+
+def test_a_reply_shown_at_once_tells_the_parent_author_once(client, room):
+    world, topic, people = room
+    first = post(client, people["bob"], topic, "建议建在东侧").json
+    post(client, people["carol"], topic, "同意，东侧更方便", parent_id=first["id"])
+    post(client, people["bob"], topic, "补充：东侧有路灯", parent_id=first["id"])  # to himself: nobody told
+    post(client, people["dave"], topic, "我觉得西侧更好")  # not a reply: nobody told
+    [notice] = told(people["bob"], "comment_replied")
+    assert (notice.title, notice.body) == ("您的评论有了新回复", "carol：同意，东侧更方便")
+    assert notice.link == f"pages/topics/detail/detail?id={topic.id}"
+    assert [told(p, "comment_replied") for p in (people["alice"], people["carol"], people["dave"])] == [[], [], []]
+
+
+def test_a_held_reply_tells_the_parent_author_when_a_moderator_releases_it(client, room):
+    world, topic, people = room
+    first = post(client, people["bob"], topic, "建议建在东侧").json
+    held = post(client, people["carol"], topic, "车棚的事加我微信详谈", parent_id=first["id"]).json
+    assert held["status"] == "held"
+    assert told(people["bob"], "comment_replied") == []  # nobody else can read it yet
+    auth = headers(world.committee)
+
+    def act(action):
+        return client.post(f"/api/v1/comments/{held['id']}/{action}", json={"reason": "已复核"}, headers=auth)
+
+    assert act("restore").json["status"] == "visible"
+    [notice] = told(people["bob"], "comment_replied")
+    assert notice.body == "carol：车棚的事加我微信详谈"
+    assert act("hide").status_code == 200 and act("restore").status_code == 200  # released again: told once only
+    assert len(told(people["bob"], "comment_replied")) == 1
+    assert len(told(people["carol"])) == 3  # the reply's own author hears of each moderation, as before
