@@ -1,7 +1,7 @@
 """Users, roles with scopes, refresh tokens, households and invites."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,6 +32,8 @@ class User(TimestampMixin, db.Model):
     avatar_url: Mapped[str] = mapped_column(sa.String(512), default="")
     real_name: Mapped[str] = mapped_column(sa.String(32), default="")
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # Self-declared, optional; shown to its owner only. Volunteer shifts with a minimum age need it.
+    birth_date: Mapped[date | None] = mapped_column(sa.Date)
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

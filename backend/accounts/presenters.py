@@ -22,7 +22,7 @@ def me(user: User) -> dict:
         roles.append({"role": r.role, "scope_type": r.scope_type, "scope_id": r.scope_id,
                       "scope_code": code, "scope_name": name})
     return {"id": user.id, "nickname": user.nickname, "avatar_url": user.avatar_url, "real_name": user.real_name,
-            "phone": user.phone, "roles": roles, "household": household,
+            "phone": user.phone, "birth_date": user.birth_date, "roles": roles, "household": household,
             "verified": bool(member and member.verified_at), "created_at": user.created_at}
 
 

@@ -56,7 +56,7 @@ class Me(MethodView):
     @blp.arguments(ProfilePatchSchema)
     @blp.response(200, MeSchema)
     def patch(self, changes):
-        """Change my nickname, avatar or real name"""
+        """Change my nickname, avatar, real name or birth date (YYYY-MM-DD, null clears it)"""
         return presenters.me(service.update_profile(current_actor().user_id, changes))
 
 

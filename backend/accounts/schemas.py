@@ -1,10 +1,15 @@
 """Request and response schemas of accounts endpoints."""
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.accounts.service import MAX_AGE_YEARS, age_on
 from backend.core.fields import Id
+from backend.grids.service import local_tz
 
 
 class WeChatLoginSchema(ma.Schema):
@@ -21,11 +26,32 @@ class PhoneCodeSchema(ma.Schema):
                             metadata={"description": "`e.detail.code` from a getPhoneNumber button"})
 
 
+class BirthDate(ma.fields.Date):
+    """A birth date as `YYYY-MM-DD` (null clears it): not after today in the district, and of someone
+    not older than MAX_AGE_YEARS (a typo, not a resident)."""
+
+    default_error_messages = {"invalid": "出生日期格式应为 YYYY-MM-DD", "future": "出生日期不能晚于今天",
+                              "too_old": f"出生日期有误：年龄不能超过 {MAX_AGE_YEARS} 周岁"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise self.make_error("invalid")
+        born = super()._deserialize(value, attr, data, **kwargs)
+        today = datetime.now(local_tz()).date()
+        if born > today:
+            raise self.make_error("future")
+        if age_on(born, today) > MAX_AGE_YEARS:
+            raise self.make_error("too_old")
+        return born
+
+
 class ProfilePatchSchema(ma.Schema):
     nickname = ma.fields.String(validate=validate.Length(max=32))
     avatar_url = ma.fields.String(validate=[validate.Length(max=512),
                                             validate.Regexp(r"^(https://\S+)?$", error="头像地址必须是 https 链接")])
     real_name = ma.fields.String(validate=validate.Length(max=32))
+    birth_date = BirthDate(allow_none=True, metadata={"description": "YYYY-MM-DD, or null to clear; "
+                                                                     "shifts with a minimum age need it"})
 
 
 class RoleSchema(ma.Schema):
@@ -53,6 +79,7 @@ class MeSchema(ma.Schema):
     avatar_url = ma.fields.String()
     real_name = ma.fields.String()
     phone = ma.fields.String(allow_none=True, metadata={"description": "Full for the owner"})
+    birth_date = ma.fields.Date(allow_none=True, metadata={"description": "Owner only, never shown to others"})
     roles = ma.fields.List(ma.fields.Nested(RoleSchema))
     household = ma.fields.Nested(HouseholdBriefSchema, allow_none=True)
     verified = ma.fields.Boolean(metadata={"description": "A verified member of a household"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +21,7 @@ from backend.wechat import WeChatError, WeChatUnavailable
 DEV_PREFIX = "dev:"
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read aloud and typed
 INVITE_LENGTH = 8
+MAX_AGE_YEARS = 120  # an older birth date is a typo
 
 
 @dataclass
@@ -166,13 +167,18 @@ def get_user(user_id: int) -> User:
 
 
 def update_profile(user_id: int, changes: dict) -> User:
-    """Change the editable profile fields (nickname, avatar, real name)."""
+    """Change the editable profile fields (nickname, avatar, real name, birth date)."""
     user = get_user(user_id)
-    for field in ("nickname", "avatar_url", "real_name"):
+    for field in ("nickname", "avatar_url", "real_name", "birth_date"):
         if field in changes:
             setattr(user, field, changes[field])
     db.session.commit()
     return user
+
+
+def age_on(birth_date: date, day: date) -> int:
+    """Full years of age (周岁) on `day`; born on 29 February, one turns a year older on 1 March."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def bind_phone(user_id: int, code: str) -> User:

@@ -19,11 +19,20 @@ def enqueue_at(func, *args: int | str, at: datetime) -> None:
 
 
 @job
-def send_shift_reminder(signup_id: int, which: str) -> None:
-    """Remind a volunteer of their shift: `day` (the day before) or `hour` (an hour before)."""
+def send_shift_reminder(signup_id: int, which: str, revision: int | None = None) -> None:
+    """Remind a volunteer of their shift: `day` (the day before) or `hour` (an hour before); nothing
+    if the shift's time or place changed since the reminder was planned (a newer job is planned)."""
     from backend.volunteering import signups
 
-    signups.send_reminder(signup_id, which)
+    signups.send_reminder(signup_id, which, revision=revision)
+
+
+@job
+def notify_shift_changed(shift_id: int, revision: int) -> None:
+    """Tell everyone signed up to a shift its new time and place."""
+    from backend.volunteering import signups
+
+    signups.notify_shift_changed(shift_id, revision)
 
 
 @job

@@ -121,6 +121,8 @@ class Shift(db.Model):
 
     `confirmed` counts confirmed sign-ups and only ever moves by conditional UPDATEs; `waitlist_seq`
     is the last waitlist ticket handed out (a per-shift counter bumped under the row lock).
+    `revision` counts changes of time or place: reminder jobs and change notices carry it, so a job
+    planned for an earlier time does nothing and each change is announced once.
     """
 
     __tablename__ = "volunteer_shifts"
@@ -147,6 +149,7 @@ class Shift(db.Model):
     signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime())
     cancel_cutoff: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     activity: Mapped[Activity] = relationship(back_populates="shifts")
 

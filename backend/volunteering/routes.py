@@ -106,8 +106,10 @@ class ShiftDetail(MethodView):
     @require("activity.manage")
     @blp.arguments(ShiftPatchSchema)
     @blp.response(200, ActivityDetailSchema)
+    @blp.alt_response(409, description="`invalid_transition` (the shift started), `activity_cancelled`, "
+                                       "`capacity_below_confirmed`")
     def patch(self, changes, shift_id):
-        """Organiser: change a shift's place, limits or capacity (never below the confirmed sign-ups)"""
+        """Organiser: change a shift until it starts: time and place (everyone signed up is told), limits, capacity"""
         return _detail(service.update_shift(shift_id, changes).activity)
 
 
@@ -120,7 +122,8 @@ class ShiftSignups(MethodView):
     @blp.response(201, SignupSchema)
     @blp.alt_response(403, description="`not_verified`: only verified residents sign up")
     @blp.alt_response(409, description="`shift_full`, `already_signed_up`, `overlapping_shift`, `signup_closed`, "
-                                       "`activity_cancelled`")
+                                       "`activity_cancelled`, `birth_date_required` (the shift has a minimum "
+                                       "age), `too_young` (on the shift's date)")
     def post(self, shift_id):
         """Verified resident: sign up; confirmed while places last, else waitlisted with a position"""
         return presenters.signup(signups.sign_up(current_actor().user_id, shift_id))

@@ -80,16 +80,18 @@ class ActivityCancelSchema(ma.Schema):
 
 
 class ShiftPatchSchema(ma.Schema):
+    starts_at = Time(metadata={"description": "Until the shift starts; everyone signed up is told, reminders follow"})
+    ends_at = Time()
     capacity = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=10_000),
                                  metadata={"description": "May grow; never below the confirmed sign-ups"})
     waitlist = ma.fields.Boolean()
-    place = Text(validate=validate.Length(max=100))
+    place = Text(validate=validate.Length(max=100), metadata={"description": "A change is told to everyone signed up"})
     lat = Latitude(allow_none=True)
     lng = Longitude(allow_none=True)
     skills = ma.fields.List(Skill(), validate=validate.Length(max=10))
     min_age = ma.fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=100))
-    signup_deadline = Time()
-    cancel_cutoff = Time()
+    signup_deadline = Time(metadata={"description": "Default when the start moves: as far before it as before"})
+    cancel_cutoff = Time(metadata={"description": "Default when the start moves: as far before it as before"})
 
 
 class ActivityListArgsSchema(ma.Schema):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from backend.accounts.models import User
 from backend.core.db import utcnow
-from backend.core.errors import Conflict, InvalidTransition, NotFound, Unprocessable
+from backend.core.errors import Conflict, DomainError, InvalidTransition, NotFound, Unprocessable
 from backend.core.jobs import enqueue
 from backend.core.policies import Actor
 from backend.extensions import db
@@ -32,6 +32,7 @@ MAX_LEAD = timedelta(days=366)          # how far ahead a shift may be scheduled
 DEFAULT_CANCEL_NOTICE = timedelta(hours=24)  # the default cancellation cutoff, before the start
 DEFAULT_POINTS_PER_HOUR = 10
 DEFAULT_CHECKIN_RADIUS_M = 500
+ANNOUNCED = ("starts_at", "ends_at", "place")  # a change of these is a new revision, told to everyone signed up
 
 
 # --- communities, settings, shop keepers --------------------------------------------------------
@@ -173,18 +174,30 @@ class ShiftPlan:
     cancel_cutoff: datetime | None = None
 
 
+def _time_problem(starts_at: datetime, ends_at: datetime, now: datetime) -> tuple[str, str] | None:
+    """What is wrong with a shift's start and end, as (field, message); None when nothing is."""
+    if ends_at <= starts_at:
+        return "ends_at", "结束时间必须晚于开始时间"
+    if ends_at - starts_at > MAX_SHIFT_LENGTH:
+        return "ends_at", "单个班次不能超过 24 小时，请拆成多个班次"
+    if starts_at <= now:
+        return "starts_at", "开始时间必须在未来"
+    if starts_at > now + MAX_LEAD:
+        return "starts_at", "只能安排一年以内的班次"
+    return None
+
+
+def _invalid_shift(field: str, message: str) -> Unprocessable:
+    return Unprocessable(message, reason="invalid_shift", errors={"json": {field: [message]}})
+
+
 def _checked_plan(plan: ShiftPlan, index: int, now: datetime) -> ShiftPlan:
     def refuse(field: str, message: str):
         raise Unprocessable(message, reason="invalid_shift", errors={"json": {"shifts": {str(index): {field: [message]}}}})
 
-    if plan.ends_at <= plan.starts_at:
-        refuse("ends_at", "结束时间必须晚于开始时间")
-    if plan.ends_at - plan.starts_at > MAX_SHIFT_LENGTH:
-        refuse("ends_at", "单个班次不能超过 24 小时，请拆成多个班次")
-    if plan.starts_at <= now:
-        refuse("starts_at", "开始时间必须在未来")
-    if plan.starts_at > now + MAX_LEAD:
-        refuse("starts_at", "只能安排一年以内的班次")
+    problem = _time_problem(plan.starts_at, plan.ends_at, now)
+    if problem:
+        refuse(*problem)
     if (plan.lat is None) != (plan.lng is None):
         refuse("lat", "经纬度需要同时提供")
     deadline = plan.signup_deadline or plan.starts_at
@@ -281,22 +294,26 @@ def add_shift(activity_id: int, plan: ShiftPlan, now: datetime | None = None) ->
 
 
 def update_shift(shift_id: int, changes: dict, now: datetime | None = None) -> Shift:
-    """Change a shift's place, limits or capacity. Capacity may grow (the waitlist moves up at once)
-    but never shrink below the confirmed sign-ups. Start and end stay as published."""
+    """Change a shift until it starts: its time, place, limits or capacity.
+
+    A new time or place is a new revision: everyone signed up (confirmed or waiting) is told, and the
+    reminders follow the new time. Nobody's sign-up is re-checked for overlaps or cancelled by it.
+    Capacity may grow (the waitlist moves up at once) but never shrink below the confirmed sign-ups.
+    Signup deadline and cancellation cutoff keep their distance to a moved start unless given.
+    """
     from backend.volunteering import signups
 
     now = now or utcnow()
-    shift = get_shift(shift_id)
-    if shift.cancelled_at is not None:
-        raise InvalidTransition("活动已取消", reason="activity_cancelled")
+    activity_id = get_shift(shift_id).activity_id
     if ("lat" in changes) != ("lng" in changes) or (changes.get("lat") is None) != (changes.get("lng") is None):
-        raise Unprocessable("经纬度需要同时提供", reason="invalid_shift",
-                            errors={"json": {"lat": ["经纬度需要同时提供"]}})
-    for field, label in (("signup_deadline", "报名截止时间"), ("cancel_cutoff", "取消截止时间")):
-        if field in changes and changes[field] > shift.starts_at:
-            raise Unprocessable(f"{label}不能晚于开始时间", reason="invalid_shift",
-                                errors={"json": {field: [f"{label}不能晚于开始时间"]}})
+        raise _invalid_shift("lat", "经纬度需要同时提供")
+    lock_row(Activity, activity_id)  # the activity's span follows its shifts; locks go activity → shift
     shift = lock_row(Shift, shift_id)
+    try:
+        values = _edited_values(shift, changes, now)
+    except DomainError:
+        db.session.rollback()
+        raise
     if "capacity" in changes:
         resized = db.session.execute(sa.update(Shift).where(Shift.id == shift_id,
                                                             Shift.confirmed <= changes["capacity"])
@@ -304,16 +321,45 @@ def update_shift(shift_id: int, changes: dict, now: datetime | None = None) -> S
         if not resized:
             db.session.rollback()
             raise Conflict("名额不能少于已确认报名的人数", reason="capacity_below_confirmed")
-    simple = {"place", "lat", "lng", "skills", "min_age", "signup_deadline", "cancel_cutoff"}
-    values = {field: value for field, value in changes.items() if field in simple}
-    if "waitlist" in changes:
-        values["waitlist_enabled"] = changes["waitlist"]
+    announced = any(field in values and values[field] != getattr(shift, field) for field in ANNOUNCED)
+    if announced:
+        values["revision"] = shift.revision + 1
     if values:
         db.session.execute(sa.update(Shift).where(Shift.id == shift_id).values(**values))
     shift = db.session.get(Shift, shift_id, populate_existing=True)
+    if announced:
+        first, last = db.session.execute(sa.select(sa.func.min(Shift.starts_at), sa.func.max(Shift.ends_at))
+                                         .where(Shift.activity_id == activity_id)).one()
+        db.session.execute(sa.update(Activity).where(Activity.id == activity_id).values(starts_at=first, ends_at=last))
+        signups.reschedule_reminders(shift, now)
+        enqueue(jobs.notify_shift_changed, shift_id, shift.revision)
     signups.fill_free_places(shift, now)
     db.session.commit()
     return shift
+
+
+def _edited_values(shift: Shift, changes: dict, now: datetime) -> dict:
+    """The columns an edit writes, checked against the shift as it is under its lock."""
+    if shift.cancelled_at is not None:
+        raise InvalidTransition("活动已取消", reason="activity_cancelled")
+    if now >= shift.starts_at:
+        raise InvalidTransition("班次已开始，不能再修改", reason="invalid_transition")
+    columns = ("starts_at", "ends_at", "place", "lat", "lng", "skills", "min_age", "signup_deadline", "cancel_cutoff")
+    values = {field: changes[field] for field in columns if field in changes}
+    if "waitlist" in changes:
+        values["waitlist_enabled"] = changes["waitlist"]
+    starts_at, ends_at = values.get("starts_at", shift.starts_at), values.get("ends_at", shift.ends_at)
+    if (starts_at, ends_at) != (shift.starts_at, shift.ends_at):
+        problem = _time_problem(starts_at, ends_at, now)
+        if problem:
+            raise _invalid_shift(*problem)
+        moved = starts_at - shift.starts_at
+        values.setdefault("signup_deadline", shift.signup_deadline + moved)
+        values.setdefault("cancel_cutoff", shift.cancel_cutoff + moved)
+    for field, label in (("signup_deadline", "报名截止时间"), ("cancel_cutoff", "取消截止时间")):
+        if field in values and values[field] > starts_at:
+            raise _invalid_shift(field, f"{label}不能晚于开始时间")
+    return values
 
 
 def cancel_activity(activity_id: int, reason: str, now: datetime | None = None) -> Activity:

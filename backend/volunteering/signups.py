@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from backend.accounts.models import HouseholdMember
+from backend.accounts.models import HouseholdMember, User
+from backend.accounts.service import age_on
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
 from backend.extensions import db
@@ -79,6 +80,8 @@ def sign_up(user_id: int, shift_id: int, now: datetime | None = None) -> ShiftSi
         raise InvalidTransition("活动已取消", reason="activity_cancelled")
     if now >= shift.signup_deadline:
         raise Conflict("报名已截止", reason="signup_closed")
+    if shift.min_age:
+        _refuse_under_age(user_id, shift)
     lock_volunteer(user_id)  # from here on, this person's sign-ups are current and theirs alone to change
     _refuse_repeat_or_overlap(user_id, shift)
     status, ticket = _take_place_or_ticket(shift_id)
@@ -90,10 +93,21 @@ def sign_up(user_id: int, shift_id: int, now: datetime | None = None) -> ShiftSi
     except IntegrityError:  # the partial UNIQUE index: a backstop behind the check under the lock
         db.session.rollback()
         raise Conflict("您已报名该班次", reason="already_signed_up") from None
-    if status == "confirmed":
-        _plan_reminders(signup, shift, now)
+    if status == "confirmed":  # for the shift's time as it is now: an edit may have moved it meanwhile
+        _plan_reminders(signup, db.session.get(Shift, shift_id, populate_existing=True), now)
     db.session.commit()
     return signup
+
+
+def _refuse_under_age(user_id: int, shift: Shift) -> None:
+    """A shift with a minimum age admits those who have reached it on the day the shift starts (local time)."""
+    born = db.session.scalar(sa.select(User.birth_date).where(User.id == user_id))
+    if born is None:
+        raise Conflict(f"该班次要求年满 {shift.min_age} 周岁，请先在「我的」页面填写出生日期",
+                       reason="birth_date_required")
+    if age_on(born, shift.starts_at.astimezone(local_tz()).date()) < shift.min_age:
+        raise Conflict(f"该班次要求年满 {shift.min_age} 周岁，您在活动当天还未满 {shift.min_age} 周岁",
+                       reason="too_young")
 
 
 def _refuse_repeat_or_overlap(user_id: int, shift: Shift) -> None:
@@ -200,7 +214,7 @@ def fill_free_places(shift: Shift, now: datetime) -> list[int]:
         free -= 1
         promoted.append(candidate.id)
         for which, at in due:
-            jobs.enqueue_at(jobs.send_shift_reminder, candidate.id, which, at=at)
+            jobs.enqueue_at(jobs.send_shift_reminder, candidate.id, which, shift.revision, at=at)
         _tell_promoted(candidate.id, candidate.user_id, shift)
     return promoted
 
@@ -233,14 +247,28 @@ def _plan_reminders(signup: ShiftSignup, shift: Shift, now: datetime) -> None:
     for column, value in marks.items():
         setattr(signup, column, value)
     for which, at in due:
-        jobs.enqueue_at(jobs.send_shift_reminder, signup.id, which, at=at)
+        jobs.enqueue_at(jobs.send_shift_reminder, signup.id, which, shift.revision, at=at)
 
 
-def send_reminder(signup_id: int, which: str, now: datetime | None = None) -> bool:
+def reschedule_reminders(shift: Shift, now: datetime) -> None:
+    """Plan everyone's reminders anew after the shift's time or place changed (the caller holds the
+    shift's lock and commits). Jobs planned before carry the old revision and will do nothing."""
+    marks, due = _reminder_plan(shift, now)
+    confirmed = (ShiftSignup.shift_id == shift.id, ShiftSignup.status == "confirmed")
+    db.session.execute(sa.update(ShiftSignup).where(*confirmed)
+                       .values({f"{which}_reminder_at": marks.get(f"{which}_reminder_at") for which in REMINDERS})
+                       .execution_options(synchronize_session=False))
+    for signup_id in db.session.scalars(sa.select(ShiftSignup.id).where(*confirmed).order_by(ShiftSignup.id)).all():
+        for which, at in due:
+            jobs.enqueue_at(jobs.send_shift_reminder, signup_id, which, shift.revision, at=at)
+
+
+def send_reminder(signup_id: int, which: str, now: datetime | None = None, revision: int | None = None) -> bool:
     """Remind a confirmed volunteer of their shift (the day before, an hour before), once.
 
     The reminder column is claimed with a conditional UPDATE and the notification has a dedupe key,
-    so the delayed job, the backstop sweep and a redelivered job remind once between them.
+    so the delayed job, the backstop sweep and a redelivered job remind once between them. A job
+    planned for an earlier revision of the shift (another time or place) does nothing.
     """
     now = now or utcnow()
     signup = db.session.get(ShiftSignup, signup_id, populate_existing=True)
@@ -248,6 +276,8 @@ def send_reminder(signup_id: int, which: str, now: datetime | None = None) -> bo
         return False
     shift = signup.shift
     if shift.cancelled_at is not None or now >= shift.starts_at:
+        return False
+    if revision is not None and revision != shift.revision:
         return False
     column = getattr(ShiftSignup, f"{which}_reminder_at")
     claimed = db.session.execute(sa.update(ShiftSignup)
@@ -260,7 +290,7 @@ def send_reminder(signup_id: int, which: str, now: datetime | None = None) -> bo
     activity = shift.activity
     title = "志愿服务明天开始" if which == "day" else "志愿服务即将开始"
     notify(signup.user_id, "volunteer_reminder", title, f"「{activity.title}」{when_label(shift)} {shift.place}".strip(),
-           dedupe_key=f"volunteer-reminder-{which}-{signup_id}", link=activity_link(activity.id),
+           dedupe_key=f"volunteer-reminder-{which}-{signup_id}-r{shift.revision}", link=activity_link(activity.id),
            subject=("volunteer_signup", signup_id),
            message=shift_message(shift, "明天开始" if which == "day" else "即将开始"))
     return True
@@ -279,6 +309,22 @@ def remind_due(now: datetime | None = None, limit: int = 200) -> int:
             .order_by(Shift.starts_at).limit(limit)))
         sent += sum(send_reminder(signup_id, which, now) for signup_id in due)
     return sent
+
+
+def notify_shift_changed(shift_id: int, revision: int) -> None:
+    """Tell everyone signed up to a shift (confirmed or waiting) its new time and place, once per change.
+    A change overtaken by a later one is left to the later one's job."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or shift.revision != revision or shift.cancelled_at is not None:
+        return
+    user_ids = db.session.scalars(sa.select(ShiftSignup.user_id).where(
+        ShiftSignup.shift_id == shift_id, ShiftSignup.status.in_(LIVE)).order_by(ShiftSignup.id)).all()
+    activity = shift.activity
+    body = f"「{activity.title}」调整为 {when_label(shift)} {shift.place}".strip()
+    for user_id in user_ids:
+        notify(user_id, "volunteer_shift_changed", "志愿服务时间地点有调整", body,
+               dedupe_key=f"volunteer-shift-changed-{shift_id}-r{revision}-{user_id}", link=activity_link(activity.id),
+               subject=("volunteer_shift", shift_id), message=shift_message(shift, "已调整"))
 
 
 def notify_activity_cancelled(activity_id: int) -> None:

@@ -9,6 +9,8 @@ TEMPLATES = {
     "volunteer_promoted": {"template_id": "tmpl-promoted", "fields": {"thing1": "title", "time2": "time",
                                                                       "phrase3": "status"}},
     "volunteer_reminder": {"template_id": "tmpl-reminder", "fields": {"thing1": "title", "thing2": "place"}},
+    "volunteer_shift_changed": {"template_id": "tmpl-changed", "fields": {"thing1": "title", "time2": "start",
+                                                                          "thing3": "place"}},
 }
 
 

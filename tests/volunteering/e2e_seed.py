@@ -8,7 +8,7 @@ In the test server's community it adds (dev login `dev:<openid>` for each person
 - `e2e-volunteer` (100 bonus points), `e2e-volunteer-2`, and `e2e-veteran` (老志愿者), all verified;
 - shifts: `soon` (垃圾分类宣传, starts in 30 minutes, check-in open, 5 places), `running` (started 70
   minutes ago, the veteran checked in 65 minutes ago), `later` (in two days, 1 place and a waitlist),
-  `full` (in three days, 1 place, no waitlist); none of them overlap;
+  `full` (in three days, 1 place, no waitlist), `aged` (in four days, 18 and over); none of them overlap;
 - rewards: 大米 5kg for 30 points (5 in stock) and an item for 500 points.
 
 It also lets a volunteer scan in and out straight away, which the 60-second rule would refuse.
@@ -71,6 +71,8 @@ def seed() -> dict:
     running = _shift(community.id, "社区清洁日", timedelta(minutes=-70), 3, 5)
     later = _shift(community.id, "敬老院探访", timedelta(days=2), 2, 1)
     full = _shift(community.id, "义务理发", timedelta(days=3), 2, 1, waitlist=False)
+    aged = _shift(community.id, "夜间巡逻", timedelta(days=4), 2, 5)
+    aged.min_age = 18
     # The veteran holds a place on the running shift and checked in 65 minutes ago.
     running.confirmed = 1
     signup = ShiftSignup(shift_id=running.id, user_id=veteran.id, status="confirmed", confirmed_at=now - timedelta(days=1),
@@ -91,4 +93,5 @@ def seed() -> dict:
         "running_shift_id": running.id, "running_activity_id": running.activity_id,
         "later_shift_id": later.id, "later_activity_id": later.activity_id,
         "full_shift_id": full.id, "full_activity_id": full.activity_id,
+        "aged_shift_id": aged.id, "aged_activity_id": aged.activity_id,
         "reward_id": rice.id, "expensive_reward_id": expensive.id}}

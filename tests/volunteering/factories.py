@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from backend.accounts.models import Household, HouseholdMember, User
 from backend.core.auth import issue_access_token
 from backend.core.db import utcnow
+from backend.core.models import OutboxEntry
 from backend.extensions import db
 from backend.notifications.models import Notification
 from backend.volunteering import signups
@@ -137,3 +138,20 @@ def fresh(obj):
     """The object reloaded from the database."""
     db.session.expire_all()
     return db.session.get(type(obj), obj.id)
+
+
+REMINDER_JOB = "backend.volunteering.jobs:send_shift_reminder"
+
+
+def reminder_entries() -> list[OutboxEntry]:
+    """The reminder jobs planned so far, soonest first."""
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(OutboxEntry).where(OutboxEntry.job == REMINDER_JOB)
+                                   .order_by(OutboxEntry.not_before, OutboxEntry.id)))
+
+
+def make_due(entry: OutboxEntry) -> None:
+    """Move the job's time to now, as if its delay had passed."""
+    db.session.execute(sa.update(OutboxEntry).where(OutboxEntry.id == entry.id)
+                       .values(not_before=utcnow() - timedelta(seconds=1)))
+    db.session.commit()

@@ -3,30 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from backend.core import jobs
-from backend.core.db import utcnow
-from backend.core.models import OutboxEntry
 from backend.extensions import db
 from backend.volunteering import jobs as volunteering_jobs
 from backend.volunteering import signups
-from tests.volunteering.factories import fresh, headers_for, make_activity, make_volunteer, notifications, sign_up
-
-REMINDER_JOB = "backend.volunteering.jobs:send_shift_reminder"
-
-
-def reminder_entries() -> list[OutboxEntry]:
-    db.session.expire_all()
-    return list(db.session.scalars(sa.select(OutboxEntry).where(OutboxEntry.job == REMINDER_JOB)
-                                   .order_by(OutboxEntry.not_before)))
-
-
-def make_due(entry: OutboxEntry) -> None:
-    """Move the job's time to now, as if its delay had passed."""
-    db.session.execute(sa.update(OutboxEntry).where(OutboxEntry.id == entry.id)
-                       .values(not_before=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
+from tests.volunteering.factories import (fresh, headers_for, make_activity, make_due, make_volunteer, notifications,
+                                          reminder_entries, sign_up)
 
 
 def test_a_confirmed_signup_schedules_both_reminders(client, world):
@@ -35,7 +17,7 @@ def test_a_confirmed_signup_schedules_both_reminders(client, world):
     signup = client.post(f"/api/v1/shifts/{shift.id}/signups", headers=headers_for(alice.id)).json
     client.post(f"/api/v1/shifts/{shift.id}/signups", headers=headers_for(bob.id))  # waitlisted: no reminders
     day, hour = reminder_entries()
-    assert day.args == [signup["id"], "day"] and hour.args == [signup["id"], "hour"]
+    assert day.args == [signup["id"], "day", 0] and hour.args == [signup["id"], "hour", 0]  # 0: the shift's revision
     assert abs(day.not_before - (shift.starts_at - timedelta(hours=24))) < timedelta(seconds=1)
     assert abs(hour.not_before - (shift.starts_at - timedelta(hours=1))) < timedelta(seconds=1)
     assert notifications(alice) == []  # delayed jobs wait for their time
