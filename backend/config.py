@@ -31,6 +31,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
     return {
         "LINLI_ENV": linli_env,
         "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET),
+        # Seals ballot choices while a vote is open (backend/deliberations/sealing.py); empty: derived from
+        # SECRET_KEY. Never stored in the database, so database access alone (a DBA, a backup) cannot read
+        # how anyone voted; someone holding both the database and this secret during voting can. It (or
+        # SECRET_KEY, when this is empty) must not change while a vote is open: the close would refuse.
+        "BALLOT_SEAL_KEY": env.get("BALLOT_SEAL_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", f"sqlite:///{instance / 'linli.db'}"),
         "REDIS_URL": env.get("REDIS_URL") or None,
         "WECHAT_APPID": env.get("WECHAT_APPID", ""),
@@ -58,10 +63,11 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # The embedded mode runs periodic sweeps on a timer thread; tests turn it off.
         "EMBEDDED_SWEEPER": _bool(env.get("EMBEDDED_SWEEPER"), default=True),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
-        # RQ's worker class for `python -m backend.worker`: "Worker" forks a work horse per job (a crashing
-        # job cannot take the worker down); "SimpleWorker" runs jobs in the worker process, several times
-        # the throughput for Linli's short database jobs. See bench/README.md (routing).
-        "RQ_WORKER_CLASS": env.get("RQ_WORKER_CLASS", "Worker"),
+        # RQ's worker class for `python -m backend.worker`: "SimpleWorker" runs jobs in the worker process
+        # with pooled connections, several times the throughput for Linli's short database jobs; "Worker"
+        # forks a work horse per job (a job that crashes its process cannot take the worker down). A dead
+        # worker loses nothing either way: the outbox sweeper dispatches its job again. See bench/README.md.
+        "RQ_WORKER_CLASS": env.get("RQ_WORKER_CLASS", "SimpleWorker"),
         # Feature limits an operator may tune.
         "CASES_PER_HOUR": int(env.get("CASES_PER_HOUR", "20")),  # per resident; more → 429
         "ROUTING_RETRY_AFTER": float(env.get("ROUTING_RETRY_AFTER", "60")),  # seconds unrouted before the sweep retries
@@ -77,6 +83,9 @@ def check(config: dict) -> None:
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET or len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters in production")
+    seal_key = config.get("BALLOT_SEAL_KEY")
+    if seal_key and (seal_key == DEFAULT_SECRET or len(seal_key) < 32):
+        raise ConfigError("BALLOT_SEAL_KEY, when set, must be a random value of at least 32 characters in production")
     if config.get("DEV_LOGIN"):
         raise ConfigError("DEV_LOGIN must be off in production")
     if not (config.get("WECHAT_APPID") and config.get("WECHAT_SECRET")):

@@ -254,8 +254,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rate", type=float, default=20.0, help="arrival rate for the latency runs, cases/s")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of arrivals in each latency run")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
-    parser.add_argument("--worker-class", choices=("fork", "simple"), default="fork",
-                        help="fork: `python -m backend.worker` as deployed; simple: RQ's SimpleWorker (no fork per job)")
+    parser.add_argument("--worker-class", choices=("simple", "fork"), default="simple",
+                        help="simple: RQ's SimpleWorker, the default of `python -m backend.worker`; "
+                             "fork: RQ_WORKER_CLASS=Worker, a forked work horse per job")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
 
