@@ -1,7 +1,7 @@
 /** The case-* components rendered in miniprogram-simulate, with the request module mocked. */
 const { render, flush } = require('./support/simulate');
 
-const mockApi = { get: jest.fn(), post: jest.fn(), upload: jest.fn(), ACCESS_TOKEN_KEY: 'access_token' };
+const mockApi = { get: jest.fn(), post: jest.fn(), upload: jest.fn(), download: jest.fn() };
 jest.mock('../utils/request', () => mockApi);
 
 let toasts;
@@ -10,10 +10,10 @@ beforeEach(() => {
   jest.clearAllMocks();
   toasts = [];
   jest.spyOn(wx, 'showToast').mockImplementation((options) => toasts.push(options));
-  jest.spyOn(wx, 'getStorageSync').mockImplementation((key) => (key === 'access_token' ? 'token-9' : ''));
-  jest.spyOn(wx, 'downloadFile').mockImplementation(({ url, success }) => {
-    setTimeout(() => success({ statusCode: 200, tempFilePath: `wxfile://${url.split('/api/v1/')[1]}` }));
-  });
+  // Photos need the bearer token: they come through the request module's download(), not <image src>.
+  mockApi.download.mockImplementation((url) => new Promise((resolve) => {
+    setTimeout(() => resolve(`wxfile://${url.split('/api/v1/')[1]}`));
+  }));
 });
 
 const hoursFromNow = (h) => new Date(Date.now() + h * 3600 * 1000).toISOString();
@@ -64,7 +64,7 @@ describe('case-card', () => {
     expect(text).toContain('网格员张三');
     expect(text).not.toContain('待受理'); // deadlines are for staff
     expect(comp.data.thumbnail).toBe('wxfile://media/7/thumbnail');
-    expect(wx.downloadFile.mock.calls[0][0].header).toEqual({ Authorization: 'Bearer token-9' });
+    expect(mockApi.download.mock.calls).toEqual([['/api/v1/media/7/thumbnail', { silent: true }]]);
 
     const opened = [];
     comp.addEventListener('open', (event) => opened.push(event.detail));
@@ -89,7 +89,7 @@ describe('case-card', () => {
     const comp = render('components/case-card/case-card', { item: summary({ mine: false, following: true, thumbnail_url: null }) });
     await flush();
     expect(comp.dom.textContent).toContain('我关注的');
-    expect(wx.downloadFile).not.toHaveBeenCalled();
+    expect(mockApi.download).not.toHaveBeenCalled();
   });
 });
 
@@ -111,7 +111,7 @@ describe('case-timeline', () => {
     expect(comp.dom.textContent).toContain('说明：已更换灯泡');
     expect(comp.dom.textContent).toMatch(/今天 \d\d:\d\d/);
     expect(comp.dom.textContent).not.toContain('派单依据');
-    expect(wx.downloadFile.mock.calls.map((call) => call[0].url)).toEqual([expect.stringMatching(/\/api\/v1\/media\/9\/thumbnail$/)]);
+    expect(mockApi.download.mock.calls.map((call) => call[0])).toEqual(['/api/v1/media/9/thumbnail']);
 
     comp.setData({ staff: true });
     await flush();
@@ -146,7 +146,7 @@ describe('case-photos', () => {
   });
 
   test('a failed thumbnail offers 点击重试 and loads on tap', async () => {
-    wx.downloadFile.mockImplementationOnce(({ success }) => success({ statusCode: 500, tempFilePath: '' }));
+    mockApi.download.mockImplementationOnce(() => Promise.reject(Object.assign(new Error('服务器开小差了，请稍后再试'), { status: 500 })));
     const comp = render('components/case-photos/case-photos', { photos: photos.slice(0, 1) });
     await flush();
     await flush();

@@ -85,15 +85,15 @@ describe('a resident reports, the grid worker handles it, the resident confirms 
     worker = await person(seeded.worker_openid);
   });
 
-  test('the resident sees the catalogue and gives subscribe consent from the templates the server names', () => resident.run(async ({ api, cases, wx }) => {
+  test('the resident sees the catalogue and gives subscribe consent from the templates the server names', () => resident.run(async ({ api, cases, consent, wx }) => {
     const groups = await api.get('/api/v1/case-categories', { kind: 'incident' });
     const streetlight = groups.flatMap((g) => g.children).find((c) => c.code === 'streetlight');
     expect(streetlight).toEqual(expect.objectContaining({ kind: 'incident', requires_location: true, requires_photo: true }));
     expect(streetlight.dedup_radius_m).toBeGreaterThan(0);
 
-    const templates = await cases.loadTemplates();
+    const templates = await consent.loadTemplates();
     expect(templates).toEqual(expect.objectContaining({ case_progress: 'tmpl-case-progress' }));
-    const accepted = await cases.askConsent(templates, cases.RESIDENT_TEMPLATE_KINDS);
+    const accepted = await consent.askConsent(templates, cases.RESIDENT_TEMPLATE_KINDS);
     expect(accepted).toEqual(['tmpl-case-progress']);
     expect(wx.subscribeRequests).toEqual([['tmpl-case-progress']]);
     const [recorded] = callsTo(wx, 'POST', '/api/v1/subscriptions');
@@ -163,7 +163,8 @@ describe('a resident reports, the grid worker handles it, the resident confirms 
   test('photos load only with the bearer token, for people who may see the case', async () => {
     const path1 = await resident.run(({ cases }) => cases.photoPath(submitted.photos[0].thumbnail_url));
     expect(fs.readFileSync(path1).subarray(0, 4).toString('hex')).toMatch(/^(ffd8ff|89504e47)/); // a JPEG or PNG
-    expect(resident.wx.downloads[0].header.Authorization).toMatch(/^Bearer /);
+    const [download] = callsTo(resident.wx, 'GET', submitted.photos[0].thumbnail_url);
+    expect(download.header.Authorization).toMatch(/^Bearer /);
 
     const stranger = await person(`e2e-cases-stranger-${process.pid}`);
     const refused = await stranger.run(({ cases }) => cases.photoPath(submitted.photos[0].thumbnail_url).catch((e) => e));
@@ -189,14 +190,14 @@ describe('a resident reports, the grid worker handles it, the resident confirms 
     expect(declaredPage(assigned.link)).toBe(true);
   }));
 
-  test('the worker accepts (giving consent for the next task), starts, and resolves with an after-photo', () => worker.run(async ({ api, cases, wx }) => {
+  test('the worker accepts (giving consent for the next task), starts, and resolves with an after-photo', () => worker.run(async ({ api, cases, consent, wx }) => {
     const task = await api.get(`/api/v1/cases/${caseId}`);
     expect(task.actions).toEqual(['accept', 'return']);
     expect(task.reporter).toEqual(expect.objectContaining({ role_text: '居民' })); // staff see who reported
     expect(task.timeline.find((e) => e.kind === 'assigned').decision.reason).toContain(seeded.worker_name);
 
-    const templates = await cases.loadTemplates();
-    await cases.askConsent(templates, cases.WORKER_TEMPLATE_KINDS);
+    const templates = await consent.loadTemplates();
+    await consent.askConsent(templates, cases.WORKER_TEMPLATE_KINDS);
     expect(wx.subscribeRequests).toEqual([['tmpl-case-assigned']]); // only the configured ones are asked
 
     const accepted = await api.post(`/api/v1/cases/${caseId}/accept`);

@@ -1,5 +1,6 @@
 /** The resident case pages in miniprogram-simulate, with the request module mocked. */
 const { render, tapButton, emitFrom, flush } = require('./support/simulate');
+const { listPage } = require('./support/list-page');
 
 const mockApi = {
   get: jest.fn(), post: jest.fn(), del: jest.fn(), upload: jest.fn(), request: jest.fn(), ACCESS_TOKEN_KEY: 'access_token',
@@ -403,11 +404,11 @@ describe('my cases', () => {
   });
 
   test('lists open cases with status and overdue; a tap opens the timeline; the other tab asks for finished ones', async () => {
-    mockApi.get.mockResolvedValueOnce([summary(1, { overdue: true }), summary(2, { mine: false, following: true })]);
+    mockApi.get.mockResolvedValueOnce(listPage([summary(1, { overdue: true }), summary(2, { mine: false, following: true })]));
     const page = render('pages/cases/mine/mine');
     page.instance.onShow();
     await flush();
-    expect(mockApi.get).toHaveBeenCalledWith('/api/v1/cases', { view: 'mine', open: true, page: 1, page_size: 20 }, { silent: true });
+    expect(mockApi.get).toHaveBeenCalledWith('/api/v1/cases', { view: 'mine', open: true, page: 1, page_size: 20 }, { silent: true, withHeaders: true });
     const text = page.dom.textContent;
     expect(text).toContain('问题 1');
     expect(text).toContain('已超时');
@@ -416,10 +417,10 @@ describe('my cases', () => {
     await flush();
     expect(navigations).toEqual([['navigateTo', '/pages/cases/detail/detail?id=1']]);
 
-    mockApi.get.mockResolvedValueOnce([]);
+    mockApi.get.mockResolvedValueOnce(listPage([]));
     page.querySelectorAll('.mine__tab')[1].dispatchEvent('tap');
     await flush();
-    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'mine', open: false, page: 1, page_size: 20 }, { silent: true });
+    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'mine', open: false, page: 1, page_size: 20 }, { silent: true, withHeaders: true });
     expect(page.dom.textContent).toContain('还没有已完成的反映');
   });
 
@@ -429,9 +430,39 @@ describe('my cases', () => {
     page.instance.onShow();
     await flush();
     expect(page.dom.textContent).toContain('加载失败，请检查网络');
-    mockApi.get.mockResolvedValueOnce([]);
+    mockApi.get.mockResolvedValueOnce(listPage([]));
     tapButton(page, '.mine__retry');
     await flush();
     expect(page.dom.textContent).toContain('没有正在办理的反映');
+  });
+
+  test('scrolling down loads the pages X-Pagination names; a failed page keeps the list and a tap retries it', async () => {
+    mockApi.get.mockResolvedValueOnce(listPage([summary(1), summary(2)], { page: 1, totalPages: 3 }));
+    const page = render('pages/cases/mine/mine');
+    page.instance.onShow();
+    await flush();
+    expect(page.dom.textContent).toContain('上拉加载更多');
+
+    mockApi.get.mockRejectedValueOnce(Object.assign(new Error('网络不给力，请稍后重试'), { network: true }));
+    await page.instance.onReachBottom();
+    await flush();
+    expect(page.querySelectorAll('.mine__card')).toHaveLength(2);
+    expect(toasts.map((t) => t.title)).toEqual(['网络不给力，请稍后重试']);
+
+    mockApi.get.mockResolvedValueOnce(listPage([summary(3)], { page: 2, totalPages: 3 }));
+    page.querySelector('.list-retry').dispatchEvent('tap');
+    await flush();
+    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', expect.objectContaining({ page: 2 }), { silent: true, withHeaders: true });
+    expect(page.querySelectorAll('.mine__card')).toHaveLength(3);
+    expect(page.querySelector('.list-retry')).toBeUndefined();
+
+    mockApi.get.mockResolvedValueOnce(listPage([summary(4)], { page: 3, totalPages: 3 }));
+    await page.instance.onReachBottom();
+    await flush();
+    expect(page.querySelectorAll('.mine__card')).toHaveLength(4);
+    expect(page.dom.textContent).toContain('没有更多了');
+    const asked = mockApi.get.mock.calls.length;
+    await page.instance.onReachBottom();
+    expect(mockApi.get.mock.calls.length).toBe(asked);
   });
 });

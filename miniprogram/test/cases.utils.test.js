@@ -1,20 +1,15 @@
 /**
  * @jest-environment node
  *
- * utils/cases.js: labels, times, the report rules, coordinates, consent and photo downloads
- * (the request module and `wx` are stand-ins here; cases.e2e.test.js runs them for real).
+ * utils/cases.js: labels, times, the report rules, coordinates and the photo files (the request
+ * module is a stand-in here; request.test.js covers download() and cases.e2e.test.js runs them for real).
  */
-const mockApi = { get: jest.fn(), post: jest.fn(), ACCESS_TOKEN_KEY: 'access_token' };
+const mockApi = { download: jest.fn() };
 jest.mock('../utils/request', () => mockApi);
 
 let cases;
 beforeEach(() => {
   jest.clearAllMocks();
-  global.wx = {
-    getStorageSync: jest.fn(() => 'token-1'),
-    downloadFile: jest.fn(),
-    requestSubscribeMessage: jest.fn(),
-  };
   jest.isolateModules(() => { cases = require('../utils/cases'); }); // fresh caches per test
 });
 
@@ -107,81 +102,34 @@ describe('coordinates', () => {
   });
 });
 
-describe('subscribe-message consent', () => {
-  test('asks synchronously for the configured templates and records the accepted ones', async () => {
-    mockApi.post.mockResolvedValue({});
-    const templates = { case_progress: 't-progress', case_assigned: 't-assigned' };
-    const asked = cases.askConsent(templates, ['case_progress', 'case_assigned', 'case_missing']);
-    expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(1); // before any await: still inside the tap
-    const { tmplIds, success } = wx.requestSubscribeMessage.mock.calls[0][0];
-    expect(tmplIds).toEqual(['t-progress', 't-assigned']);
-    success({ 't-progress': 'accept', 't-assigned': 'reject' });
-    await expect(asked).resolves.toEqual(['t-progress']);
-    expect(mockApi.post).toHaveBeenCalledWith('/api/v1/subscriptions', { template_ids: ['t-progress'] }, { silent: true });
-  });
-
-  test('no templates, a refusal or a failure to record never get in the way', async () => {
-    await expect(cases.askConsent({}, ['case_progress'])).resolves.toEqual([]);
-    expect(wx.requestSubscribeMessage).not.toHaveBeenCalled();
-
-    const refused = cases.askConsent({ case_progress: 't' }, ['case_progress']);
-    wx.requestSubscribeMessage.mock.calls[0][0].fail({ errMsg: 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.' });
-    await expect(refused).resolves.toEqual([]);
-    expect(mockApi.post).not.toHaveBeenCalled();
-
-    mockApi.post.mockRejectedValue(new Error('网络不给力，请稍后重试'));
-    const offline = cases.askConsent({ case_progress: 't' }, ['case_progress']);
-    wx.requestSubscribeMessage.mock.calls[1][0].success({ t: 'accept' });
-    await expect(offline).resolves.toEqual(['t']);
-  });
-
-  test('templates are fetched once, and again after a failure', async () => {
-    mockApi.get.mockRejectedValueOnce(new Error('offline')).mockResolvedValue({ templates: { case_progress: 't' }, consents: {} });
-    await expect(cases.loadTemplates()).resolves.toEqual({});
-    await expect(cases.loadTemplates()).resolves.toEqual({ case_progress: 't' });
-    await expect(cases.loadTemplates()).resolves.toEqual({ case_progress: 't' });
-    expect(mockApi.get).toHaveBeenCalledTimes(2);
-  });
-});
-
 describe('photo files', () => {
-  const answer = (status, file) => ({ success }) => success({ statusCode: status, tempFilePath: file });
-
-  test('downloads with the bearer token from the API base, once per URL', async () => {
-    wx.downloadFile.mockImplementation(answer(200, '/tmp/a.jpg'));
+  test('downloads through the request module, silently, once per URL', async () => {
+    mockApi.download.mockResolvedValue('/tmp/a.jpg');
     await expect(cases.photoPath('/api/v1/media/3/thumbnail')).resolves.toBe('/tmp/a.jpg');
     await expect(cases.photoPath('/api/v1/media/3/thumbnail')).resolves.toBe('/tmp/a.jpg');
-    expect(wx.downloadFile).toHaveBeenCalledTimes(1);
-    const { url, header } = wx.downloadFile.mock.calls[0][0];
-    expect(url).toBe(`${require('../config').apiBase}/api/v1/media/3/thumbnail`);
-    expect(header).toEqual({ Authorization: 'Bearer token-1' });
-  });
-
-  test('a 401 renews the session through the request module and tries once more', async () => {
-    wx.downloadFile.mockImplementationOnce(answer(401, '')).mockImplementationOnce(answer(200, '/tmp/b.jpg'));
-    mockApi.get.mockResolvedValue({ id: 1 });
-    await expect(cases.photoPath('/api/v1/media/4')).resolves.toBe('/tmp/b.jpg');
-    expect(mockApi.get).toHaveBeenCalledWith('/api/v1/me', undefined, { silent: true });
+    expect(mockApi.download.mock.calls).toEqual([['/api/v1/media/3/thumbnail', { silent: true }]]);
   });
 
   test('a refused photo rejects with its status and may be retried later', async () => {
-    wx.downloadFile.mockImplementationOnce(answer(404, '')).mockImplementationOnce(answer(200, '/tmp/c.jpg'));
+    mockApi.download.mockRejectedValueOnce(Object.assign(new Error('未找到请求的内容'), { status: 404 }))
+      .mockResolvedValueOnce('/tmp/c.jpg');
     await expect(cases.photoPath('/api/v1/media/5')).rejects.toEqual(expect.objectContaining({ status: 404 }));
     await expect(cases.photoPath('/api/v1/media/5')).resolves.toBe('/tmp/c.jpg');
+    await expect(cases.photoPath('')).rejects.toThrow('图片加载失败');
   });
 
   test('at most three downloads run at once', async () => {
     const pending = [];
-    wx.downloadFile.mockImplementation(({ success }) => pending.push(success));
+    mockApi.download.mockImplementation(() => new Promise((resolve) => pending.push(resolve)));
     const all = [1, 2, 3, 4, 5].map((n) => cases.photoPath(`/api/v1/media/${n}`));
     await flush();
     expect(pending).toHaveLength(3);
-    pending.shift()({ statusCode: 200, tempFilePath: '/tmp/1' });
+    pending.shift()('/tmp/1');
     await flush();
-    expect(wx.downloadFile).toHaveBeenCalledTimes(4);
-    while (pending.length) pending.shift()({ statusCode: 200, tempFilePath: '/tmp/n' });
+    expect(mockApi.download).toHaveBeenCalledTimes(4);
+    while (pending.length) pending.shift()('/tmp/n');
     await flush();
-    while (pending.length) pending.shift()({ statusCode: 200, tempFilePath: '/tmp/n' });
+    while (pending.length) pending.shift()('/tmp/n');
     await expect(Promise.all(all)).resolves.toHaveLength(5);
   });
 });

@@ -1,5 +1,6 @@
 /** The grid-worker sub-package pages in miniprogram-simulate, with the request module mocked. */
 const { render, tapButton, emitFrom, flush } = require('./support/simulate');
+const { listPage } = require('./support/list-page');
 
 const mockApi = {
   get: jest.fn(), post: jest.fn(), del: jest.fn(), upload: jest.fn(), request: jest.fn(), ACCESS_TOKEN_KEY: 'access_token',
@@ -214,15 +215,17 @@ describe('inbox, grid and stats', () => {
   });
 
   test('the grid list filters overdue cases; without a staff role it says so', async () => {
-    mockApi.get.mockResolvedValueOnce([summary(9, { assignee: { id: 4, name: '李四', role_text: '网格员' } })]).mockResolvedValueOnce([]);
+    mockApi.get.mockResolvedValueOnce(listPage([summary(9, { assignee: { id: 4, name: '李四', role_text: '网格员' } })]))
+      .mockResolvedValueOnce(listPage([]));
     const page = render('worker/pages/grid/grid');
     page.instance.onLoad();
     await flush();
-    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'grid', open: true, page: 1, page_size: 30 }, { silent: true });
+    const asked = { silent: true, withHeaders: true };
+    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'grid', open: true, page: 1, page_size: 30 }, asked);
     expect(page.dom.textContent).toContain('任务 9');
     page.querySelectorAll('.grid__filter')[1].dispatchEvent('tap');
     await flush();
-    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'grid', open: true, page: 1, page_size: 30, overdue: true }, { silent: true });
+    expect(mockApi.get).toHaveBeenLastCalledWith('/api/v1/cases', { view: 'grid', open: true, page: 1, page_size: 30, overdue: true }, asked);
     expect(page.dom.textContent).toContain('没有超时的工单');
 
     mockApi.get.mockRejectedValueOnce(Object.assign(new Error('您没有查看该列表的权限'), { status: 403 }));

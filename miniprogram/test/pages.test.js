@@ -5,6 +5,7 @@ const mockApi = {
   isLoggedIn: jest.fn(),
   get: jest.fn(),
   post: jest.fn(),
+  patch: jest.fn(),
   login: jest.fn(),
   logout: jest.fn(),
 };
@@ -149,6 +150,44 @@ describe('profile: session and phone', () => {
     expect(mockApi.logout).toHaveBeenCalledTimes(1);
     expect(page.data.loggedIn).toBe(false);
     expect(page.dom.textContent).toContain('未登录');
+  });
+});
+
+describe('profile: the birth date', () => {
+  const pad = (n) => (n < 10 ? `0${n}` : String(n));
+  const now = new Date();
+  const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+
+  test('unset: 未填写, and the picker offers today back to 120 years ago', async () => {
+    const page = await openProfile(resident({ birth_date: null }));
+    const row = page.querySelector('.profile__birth-date');
+    expect(row.dom.textContent).toContain('未填写');
+    expect(page.data.birthDatePicker).toEqual({
+      start: `${Number(today.slice(0, 4)) - 120}${today.slice(4)}`, end: today, value: '1980-01-01' });
+    expect(page.dom.textContent).toContain('仅自己可见');
+  });
+
+  test('picking a date saves it at once and shows it', async () => {
+    const page = await openProfile(resident({ birth_date: null }));
+    mockApi.patch.mockResolvedValue(resident({ birth_date: '1990-05-17' }));
+    page.querySelector('.profile__birth-date').dispatchEvent('change', { detail: { value: '1990-05-17' } });
+    await flush();
+    expect(mockApi.patch.mock.calls).toEqual([['/api/v1/me', { birth_date: '1990-05-17' }]]);
+    expect(page.querySelector('.profile__birth-date').dom.textContent).toContain('1990年5月17日');
+    expect(page.data.birthDatePicker.value).toBe('1990-05-17');
+    expect(toasts).toEqual([{ title: '出生日期已保存', icon: 'success' }]);
+    expect(page.data.savingBirthDate).toBe(false);
+  });
+
+  test('the same date again sends nothing; a refusal (toasted by the request module) keeps the old one', async () => {
+    const page = await openProfile(resident({ birth_date: '1990-05-17' }));
+    await page.instance.onBirthDateChange({ detail: { value: '1990-05-17' } });
+    expect(mockApi.patch).not.toHaveBeenCalled();
+
+    mockApi.patch.mockRejectedValue(Object.assign(new Error('出生日期不能晚于今天'), { status: 422, reason: 'validation_error' }));
+    await page.instance.onBirthDateChange({ detail: { value: '2999-01-01' } });
+    expect(page.data.birthDate).toBe('1990年5月17日');
+    expect(page.data.savingBirthDate).toBe(false);
   });
 });
 

@@ -5,13 +5,14 @@
  * made to take on demand (a failing refresh endpoint, non-JSON errors, wx.login failing …).
  * The end-to-end behaviour against the Flask app is in request.e2e.test.js.
  */
+const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { loadRequestModule } = require('./support/load-request');
 
 let server;
 let baseUrl;
-let handle; // (req, body) => [status, body]; set per test
+let handle; // (req, body) => [status, body, contentType?, headers?]; set per test
 const received = [];
 
 beforeAll(async () => {
@@ -22,9 +23,9 @@ beforeAll(async () => {
       received.push({ method: req.method, url: req.url, headers: req.headers, raw });
       let body = raw;
       try { body = JSON.parse(raw); } catch (e) { /* multipart or empty */ }
-      const [status, payload, type = 'application/json'] = handle(req, body);
-      res.writeHead(status, { 'Content-Type': type });
-      res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
+      const [status, payload, type = 'application/json', headers = {}] = handle(req, body);
+      res.writeHead(status, { 'Content-Type': type, ...headers });
+      res.end(typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload));
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -119,4 +120,82 @@ test('logout without a session sends nothing', async () => {
   handle = () => [500, {}];
   await api.logout();
   expect(received).toEqual([]);
+});
+
+describe('response headers', () => {
+  const PAGINATION = JSON.stringify({ total: 45, total_pages: 3, first_page: 1, last_page: 3, page: 1, next_page: 2 });
+
+  test('withHeaders resolves {data, headers, statusCode}, header names in lower case', async () => {
+    const { api } = session();
+    handle = () => [200, [{ id: 1 }], 'application/json', { 'X-Pagination': PAGINATION }];
+    const res = await api.get('/api/v1/cases', { page: 1 }, { withHeaders: true });
+    expect(res.statusCode).toBe(200);
+    expect(res.data).toEqual([{ id: 1 }]);
+    expect(JSON.parse(res.headers['x-pagination'])).toEqual(expect.objectContaining({ page: 1, next_page: 2, total_pages: 3 }));
+  });
+
+  test('callers that do not ask still get the body alone, also after a token refresh', async () => {
+    const { api } = session();
+    handle = (req) => {
+      if (req.url === '/api/v1/auth/refresh') return [200, tokens(1)];
+      if (bearer(req) !== 'Bearer A1') return [401, { message: '请先登录' }];
+      return [200, [{ id: 2 }], 'application/json', { 'X-Pagination': PAGINATION }];
+    };
+    await expect(api.get('/api/v1/cases')).resolves.toEqual([{ id: 2 }]);
+    const res = await api.request({ url: '/api/v1/cases', withHeaders: true });
+    expect(res.data).toEqual([{ id: 2 }]);
+    expect(res.headers['x-pagination']).toBe(PAGINATION);
+  });
+});
+
+describe('download()', () => {
+  const PHOTO = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // a PNG signature
+
+  test('sends the bearer token to the API base and resolves the downloaded file', async () => {
+    const { api, wx } = session();
+    handle = () => [200, PHOTO, 'image/png'];
+    const file = await api.download('/api/v1/media/3/thumbnail');
+    expect(fs.readFileSync(file).subarray(0, 4).toString('hex')).toBe('89504e47');
+    expect(received.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([['GET', '/api/v1/media/3/thumbnail', 'Bearer A0']]);
+    expect(wx.toasts).toEqual([]);
+  });
+
+  test('a 401 renews the token once for downloads and requests alike, then retries', async () => {
+    const { api, wx } = session();
+    handle = (req) => {
+      if (req.url === '/api/v1/auth/refresh') return [200, tokens(1)];
+      if (bearer(req) !== 'Bearer A1') return [401, { message: '请先登录', reason: 'token_expired' }];
+      return req.url === '/api/v1/me' ? [200, { id: 1 }] : [200, PHOTO, 'image/png'];
+    };
+    const [first, second, me] = await Promise.all([
+      api.download('/api/v1/media/4'), api.download('/api/v1/media/5/thumbnail'), api.get('/api/v1/me'),
+    ]);
+    expect(fs.existsSync(first) && fs.existsSync(second)).toBe(true);
+    expect(me).toEqual({ id: 1 });
+    expect(received.filter((r) => r.url === '/api/v1/auth/refresh')).toHaveLength(1); // one shared refresh
+    expect(received.filter((r) => r.url === '/api/v1/media/4').map(bearer)).toEqual(['Bearer A0', 'Bearer A1']);
+    expect(wx.getStorageSync('refresh_token')).toBe('R1');
+    expect(wx.logins).toBe(0);
+  });
+
+  test('a refused download rejects with its status; silent asks for no toast', async () => {
+    const { api, wx } = session();
+    handle = () => [404, { code: 404, message: '未找到' }];
+    const loud = await api.download('/api/v1/media/6').catch((e) => e);
+    expect(loud.status).toBe(404);
+    expect(loud.message).toBe('未找到请求的内容'); // the body is in a file: the fallback for the status
+    expect(wx.toasts).toEqual([{ title: '未找到请求的内容', icon: 'none' }]);
+
+    const quiet = await api.download('/api/v1/media/6', { silent: true }).catch((e) => e);
+    expect(quiet.status).toBe(404);
+    expect(wx.toasts).toHaveLength(1);
+  });
+
+  test('no connection rejects with the network message', async () => {
+    const { api, config } = session();
+    config.apiBase = 'http://127.0.0.1:9'; // nothing listens on the discard port
+    const error = await api.download('/api/v1/media/7', { silent: true }).catch((e) => e);
+    expect(error.network).toBe(true);
+    expect(error.message).toBe('网络不给力，请稍后重试');
+  });
 });

@@ -4,9 +4,10 @@
  * and the committee's pages.
  */
 const { render, tapButton, flush } = require('./support/simulate');
+const { asRead, listPage } = require('./support/list-page');
 
 const mockApi = {
-  get: jest.fn(), post: jest.fn(), upload: jest.fn(), isLoggedIn: jest.fn(() => true), ACCESS_TOKEN_KEY: 'access_token',
+  get: jest.fn(), post: jest.fn(), upload: jest.fn(), download: jest.fn(), isLoggedIn: jest.fn(() => true), ACCESS_TOKEN_KEY: 'access_token',
 };
 jest.mock('../utils/request', () => mockApi);
 
@@ -43,7 +44,7 @@ beforeEach(() => {
   clipboard = [];
   modalAnswers = [];
   sheetAnswer = 0;
-  mockApi.get.mockImplementation((url, data) => answer('GET', url, data));
+  mockApi.get.mockImplementation((url, data, options) => answer('GET', url, data).then((body) => asRead(body, options)));
   mockApi.post.mockImplementation((url, data) => answer('POST', url, data));
   jest.spyOn(wx, 'getStorageSync').mockImplementation((key) => (key in storage ? storage[key] : ''));
   jest.spyOn(wx, 'setStorageSync').mockImplementation((key, value) => { storage[key] = value; });
@@ -441,7 +442,7 @@ describe('topic detail', () => {
     expect(sentTo('POST', '/api/v1/topics/7/comments')[0].data).toEqual({ body: '占用消防通道，不同意', stance: 'against', parent_id: null });
     expect(page.data.draft).toBe('');
     expect(page.data.stance).toBe('');
-    expect(page.data.threads.map((t) => t.id)).toEqual([31, 32]);
+    expect(page.data.list.items.map((t) => t.id)).toEqual([31, 32]);
 
     inside(page, '.detail__comment', '.topic-comment__reply')[0].dispatchEvent('tap');
     await settle();
@@ -451,7 +452,7 @@ describe('topic detail', () => {
     tapButton(page, '.detail__post');
     await settle();
     expect(sentTo('POST', '/api/v1/topics/7/comments')[1].data).toEqual({ body: '同意楼上', stance: null, parent_id: 31 });
-    expect(page.data.threads[0].replies.map((r) => r.body)).toEqual(['同意楼上']);
+    expect(page.data.list.items[0].replies.map((r) => r.body)).toEqual(['同意楼上']);
 
     routes['POST /api/v1/topics/7/comments'] = () => refused(422, 'content_rejected', '内容含有不当信息');
     typeInto(page, '.detail__draft', '留着别丢');
@@ -460,6 +461,37 @@ describe('topic detail', () => {
     await settle();
     expect(page.data.draft).toBe('留着别丢');
     expect(page.data.posting).toBe(false);
+  });
+
+  test('more comments as X-Pagination names them; a page that fails to arrive is asked for again', async () => {
+    let failNext = true;
+    serve({
+      'GET /api/v1/topics/7': topic({ comment_count: 3 }),
+      'GET /api/v1/topics/7/comments': ({ page }) => {
+        if (page === 2 && failNext) {
+          failNext = false;
+          return Promise.reject(Object.assign(new Error('网络不给力，请稍后重试'), { network: true }));
+        }
+        const threads = page === 1 ? [comment(), comment({ id: 32, body: '同意' })] : [comment({ id: 33, body: '第二页的发言' })];
+        return Promise.resolve(listPage(threads, { page, totalPages: 2, total: 3 }));
+      },
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    expect(page.querySelectorAll('.detail__comment')).toHaveLength(2);
+
+    tapButton(page, '.detail__more'); // 加载更多评论
+    await settle();
+    expect(page.querySelectorAll('.detail__comment')).toHaveLength(2); // nothing shown is lost
+    expect(page.dom.textContent).toContain('加载失败，点击重试');
+    expect(toasts).toEqual(['网络不给力，请稍后重试']);
+
+    tapButton(page, '.detail__more');
+    await settle();
+    expect(sentTo('GET', '/api/v1/topics/7/comments').map((s) => s.data.page)).toEqual([1, 2, 2]);
+    expect(page.dom.textContent).toContain('第二页的发言');
+    expect(page.querySelector('.detail__more')).toBeUndefined(); // the last page
+    await page.instance.onReachBottom();
+    expect(sentTo('GET', '/api/v1/topics/7/comments')).toHaveLength(3);
   });
 
   test('report a comment with a reason from the action sheet', async () => {
@@ -497,19 +529,14 @@ describe('topic detail', () => {
     expect(page.dom.textContent).toContain('置顶');
   });
 
-  test('photos are fetched with the bearer token (an <image> cannot send it) and shown', async () => {
-    storage.access_token = 'token-1';
-    const downloads = [];
-    jest.spyOn(wx, 'downloadFile').mockImplementation((options) => {
-      downloads.push([options.url, options.header.Authorization]);
-      setTimeout(() => options.success({ statusCode: 200, tempFilePath: `/tmp/${downloads.length}.jpg` }));
-    });
+  test('photos are downloaded through the request module (an <image> cannot send the bearer token) and shown', async () => {
+    mockApi.download.mockImplementation((url) => Promise.resolve(`/tmp/${mockApi.download.mock.calls.length}.jpg`));
     serve({
       'GET /api/v1/topics/7': topic({ photos: [{ id: 4, url: '/api/v1/media/4', thumbnail_url: '/api/v1/media/4/thumbnail' }] }),
       'GET /api/v1/topics/7/comments': [],
     });
     const page = await open('pages/topics/detail/detail', { id: '7' });
-    expect(downloads).toEqual([['http://127.0.0.1:5000/api/v1/media/4/thumbnail', 'Bearer token-1']]);
+    expect(mockApi.download.mock.calls).toEqual([['/api/v1/media/4/thumbnail', { silent: true }]]);
     expect(page.data.photos).toEqual([{ id: 4, url: '/api/v1/media/4', src: '/tmp/1.jpg' }]);
     expect(page.querySelectorAll('.detail__photo')).toHaveLength(1);
   });

@@ -1,14 +1,17 @@
 /**
  * Volunteering pages in miniprogram-simulate, with the request module mocked: sign-up and cancel on the
- * activity page, the check-in page's scan, the 爱心超市's confirmed redemption, the organiser's rotating
- * QR code and manual check-in, and the loading / empty / error states.
+ * activity page (and its minimum-age refusals), the check-in page's scan, the 爱心超市's confirmed
+ * redemption, the organiser's rotating QR code, manual check-in and moving a shift, and the loading /
+ * empty / error states.
  */
 const { render, tapButton, flush } = require('./support/simulate');
+const { asRead } = require('./support/list-page');
 
 const mockApi = {
   isLoggedIn: jest.fn(() => true),
   get: jest.fn(),
   post: jest.fn(),
+  patch: jest.fn(),
   del: jest.fn(),
 };
 jest.mock('../utils/request', () => mockApi);
@@ -22,11 +25,11 @@ const apiError = (status, reason, message) => Object.assign(new Error(message), 
 
 /** Answer GETs by path: `routes` maps a path (or a function of it) to a body, an Error, or a function. */
 function serve(routes) {
-  mockApi.get.mockImplementation((url, data) => {
+  mockApi.get.mockImplementation((url, data, options) => {
     const found = routes[url];
     if (found === undefined) return Promise.reject(apiError(404, 'not_found', `no route ${url}`));
     const body = typeof found === 'function' ? found(data) : found;
-    return body instanceof Error ? Promise.reject(body) : Promise.resolve(body);
+    return body instanceof Error ? Promise.reject(body) : Promise.resolve(asRead(body, options));
   });
 }
 
@@ -54,6 +57,7 @@ beforeEach(() => {
   mockApi.get.mockReset();
   mockApi.post.mockReset();
   mockApi.del.mockReset();
+  mockApi.patch.mockReset();
   toasts = [];
   modals = [];
   jest.spyOn(wx, 'showToast').mockImplementation((options) => toasts.push(options));
@@ -64,6 +68,8 @@ beforeEach(() => {
     Promise.resolve().then(() => options.success && options.success({ confirm: answer, cancel: !answer }));
   });
   jest.spyOn(wx, 'navigateTo').mockImplementation(() => {});
+  jest.spyOn(wx, 'navigateBack').mockImplementation(() => {});
+  jest.spyOn(wx, 'switchTab').mockImplementation(() => {});
 });
 
 async function open(rel, query = {}) {
@@ -407,5 +413,133 @@ describe('lists: empty and error states', () => {
     expect(text).toContain('再服务 179.5 小时可成为 2 星志愿者');
     expect(text).toContain('抗疫表彰');
     expect(text).toContain('-30');
+  });
+});
+
+describe('activity page: a shift with a minimum age', () => {
+  const routes = () => ({ '/api/v1/activities/3': activity([shift({ min_age: 18 })]),
+    '/api/v1/subscriptions': { templates: {}, consents: {} } });
+
+  test('shows the age; without a birth date it says why and offers 我的', async () => {
+    serve(routes());
+    const page = await open('pages/volunteer/activity/activity', { id: '3' });
+    expect(page.dom.textContent).toContain('18 岁以上');
+    const message = '该班次要求年满 18 周岁，请先在「我的」页面填写出生日期';
+    mockApi.post.mockRejectedValue(apiError(409, 'birth_date_required', message));
+    await page.instance.onSignup({ detail: { shiftId: 7 } });
+    await flush();
+    expect(modals[0]).toEqual(expect.objectContaining({ title: '需要填写出生日期', content: message, confirmText: '去填写' }));
+    expect(wx.switchTab).toHaveBeenCalledWith({ url: '/pages/profile/profile' });
+    expect(page.data.busyShiftId).toBeNull();
+  });
+
+  test('declining the offer stays on the page', async () => {
+    serve(routes());
+    const page = await open('pages/volunteer/activity/activity', { id: '3' });
+    modals.answer = false;
+    mockApi.post.mockRejectedValue(apiError(409, 'birth_date_required', '该班次要求年满 18 周岁，请先在「我的」页面填写出生日期'));
+    await page.instance.onSignup({ detail: { shiftId: 7 } });
+    await flush();
+    expect(wx.switchTab).not.toHaveBeenCalled();
+    expect(page.data.activity.title).toBe('社区清洁日');
+  });
+
+  test('too young: the whole reason in a dialog, and no way to the profile', async () => {
+    serve(routes());
+    const page = await open('pages/volunteer/activity/activity', { id: '3' });
+    const message = '该班次要求年满 18 周岁，您在活动当天还未满 18 周岁';
+    mockApi.post.mockRejectedValue(apiError(409, 'too_young', message));
+    await page.instance.onSignup({ detail: { shiftId: 7 } });
+    await flush();
+    expect(modals).toEqual([expect.objectContaining({ title: '未达到年龄要求', content: message, showCancel: false })]);
+    expect(wx.switchTab).not.toHaveBeenCalled();
+  });
+});
+
+describe('organiser: moving a shift', () => {
+  // Local times, so the pickers read 2030-01-15 09:00–11:00 in whatever zone the tests run.
+  const startsAt = new Date(2030, 0, 15, 9, 0);
+  const movable = (overrides = {}) => shift({
+    starts_at: startsAt.toISOString(), ends_at: new Date(startsAt.getTime() + 2 * HOUR).toISOString(), capacity: 5,
+    confirmed: 3, places_left: 2, waitlist_length: 2, ...overrides });
+  const managed = (shifts, overrides = {}) => activity(shifts, { can_manage: true, ...overrides });
+  const instant = (value) => new Date(value).getTime();
+
+  test('the activity page offers 修改时间地点 on shifts that have not started', async () => {
+    serve({ '/api/v1/activities/3': managed([movable(), movable({ id: 8, status: 'started' })]) });
+    const page = await open('organizer/pages/activity/activity', { id: '3' });
+    expect(page.querySelectorAll('.organizer-activity__edit')).toHaveLength(1);
+    tapButton(page, '.organizer-activity__edit');
+    await flush();
+    expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/organizer/pages/shift/shift?activity=3&shift=7' });
+  });
+
+  test('moving the start moves the end along; saving sends only the changes after a confirmation', async () => {
+    serve({ '/api/v1/activities/3': managed([movable()]) });
+    const page = await open('organizer/pages/shift/shift', { activity: '3', shift: '7' });
+    expect(page.data.form).toEqual({ startDate: '2030-01-15', startTime: '09:00', endDate: '2030-01-15', endTime: '11:00',
+      place: '长桥新村广场' });
+    expect(page.dom.textContent).toContain('已确认 3 人');
+
+    page.querySelector('.shift-edit__start-date').dispatchEvent('change', { detail: { value: '2030-01-16' } });
+    page.querySelector('.shift-edit__start-time').dispatchEvent('change', { detail: { value: '23:00' } });
+    await flush();
+    expect(page.data.form).toEqual(expect.objectContaining({ startDate: '2030-01-16', startTime: '23:00',
+      endDate: '2030-01-17', endTime: '01:00' }));
+
+    mockApi.patch.mockResolvedValue(managed([movable()]));
+    tapButton(page, '.shift-edit__save');
+    await flush();
+    await flush();
+    expect(modals[0].content).toContain('通知已报名的 5 位志愿者（含候补）');
+    const [[url, changes]] = mockApi.patch.mock.calls;
+    expect(url).toBe('/api/v1/shifts/7');
+    expect(Object.keys(changes).sort()).toEqual(['ends_at', 'starts_at']);
+    expect(instant(changes.starts_at)).toBe(new Date(2030, 0, 16, 23, 0).getTime());
+    expect(instant(changes.ends_at)).toBe(new Date(2030, 0, 17, 1, 0).getTime());
+    expect(toasts).toEqual([{ title: '已保存并通知', icon: 'success' }]);
+    expect(wx.navigateBack).toHaveBeenCalled();
+  });
+
+  test('a new place alone; nothing changed sends nothing; declining sends nothing', async () => {
+    serve({ '/api/v1/activities/3': managed([movable()]) });
+    const page = await open('organizer/pages/shift/shift', { activity: '3', shift: '7' });
+    await page.instance.onSave();
+    expect(toasts).toEqual([{ title: '没有修改', icon: 'none' }]);
+
+    page.instance.onPlaceChange({ detail: { value: ' 社区活动中心 ' } });
+    modals.answer = false;
+    await page.instance.onSave();
+    expect(mockApi.patch).not.toHaveBeenCalled();
+
+    modals.answer = true;
+    mockApi.patch.mockResolvedValue(managed([movable()]));
+    await page.instance.onSave();
+    expect(mockApi.patch.mock.calls).toEqual([['/api/v1/shifts/7', { place: '社区活动中心' }]]);
+  });
+
+  test('refused because the shift has started: the page reloads and says it can no longer be changed', async () => {
+    let current = movable();
+    serve({ '/api/v1/activities/3': () => managed([current]) });
+    const page = await open('organizer/pages/shift/shift', { activity: '3', shift: '7' });
+    page.instance.onPlaceChange({ detail: { value: '别处' } });
+    mockApi.patch.mockRejectedValue(apiError(409, 'invalid_transition', '班次已开始，不能再修改'));
+    current = movable({ status: 'started' });
+    await page.instance.onSave();
+    await flush();
+    expect(page.data.editable).toBe(false);
+    expect(page.data.saving).toBe(false);
+    expect(page.dom.textContent).toContain('不能再修改');
+    expect(page.querySelector('.shift-edit__save')).toBeUndefined();
+    expect(wx.navigateBack).not.toHaveBeenCalled();
+  });
+
+  test('not an organiser of the activity, or no such shift: the reason in place', async () => {
+    serve({ '/api/v1/activities/3': managed([movable()], { can_manage: false }) });
+    let page = await open('organizer/pages/shift/shift', { activity: '3', shift: '7' });
+    expect(page.dom.textContent).toContain('您不是该活动的组织者');
+    serve({ '/api/v1/activities/3': managed([movable()]) });
+    page = await open('organizer/pages/shift/shift', { activity: '3', shift: '99' });
+    expect(page.dom.textContent).toContain('未找到该班次');
   });
 });

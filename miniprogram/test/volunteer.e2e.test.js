@@ -40,12 +40,14 @@ test('sign up → check in → check out by scanning the organiser\'s code → p
   const volunteer = session(seeded.volunteer_openid);
   volunteer.wx.location = { latitude: seeded.place.lat, longitude: seeded.place.lng };
 
-  // The list shows the activity with its places; the detail offers 报名.
-  const { activities, activity: detail } = await volunteer.act(async ({ vol: v }) => ({
-    activities: await v.api.activities(),
+  // The list (read as the list page reads it, with the X-Pagination header) shows the activity with its
+  // places; the detail offers 报名.
+  const { listed, activity: detail } = await volunteer.act(async ({ vol: v }) => ({
+    listed: await v.api.activities({}, { withHeaders: true }),
     activity: await v.api.activity(seeded.soon_activity_id),
   }));
-  expect(activities.map((a) => a.id)).toContain(seeded.soon_activity_id);
+  expect(listed.data.map((a) => a.id)).toContain(seeded.soon_activity_id);
+  expect(JSON.parse(listed.headers['x-pagination'])).toEqual(expect.objectContaining({ page: 1, total: listed.data.length }));
   const [shift] = detail.shifts;
   expect(shift).toEqual(expect.objectContaining({ id: seeded.soon_shift_id, status: 'open', places_left: 5, my_signup: null }));
   expect(volunteer.vol.shiftAction(shift)).toEqual(expect.objectContaining({ key: 'open', label: '报名', action: 'signup' }));
@@ -201,4 +203,32 @@ test('the organiser checks a volunteer in and out by hand, recorded as manual', 
   // A volunteer cannot fetch the check-in code: that is the organiser's.
   const refused = await volunteer.act(({ vol: v }) => v.api.checkinCode(seeded.running_shift_id)).catch((e) => e);
   expect(refused.status).toBe(403);
+});
+
+test('a shift with a minimum age asks for the birth date; the organiser moves it and the volunteer is told', async () => {
+  const organiser = session(seeded.organiser_openid);
+  const volunteer = session(seeded.volunteer_2_openid);
+  const refused = await volunteer.act(({ vol: v }) => v.api.signUp(seeded.aged_shift_id)).catch((e) => e);
+  expect(refused).toEqual(expect.objectContaining({ status: 409, reason: 'birth_date_required' }));
+  expect(refused.message).toBe('该班次要求年满 18 周岁，请先在「我的」页面填写出生日期');
+  const me = await volunteer.act(({ request }) => request.patch('/api/v1/me', { birth_date: '2000-01-01' }));
+  expect(me.birth_date).toBe('2000-01-01');
+  expect((await volunteer.act(({ vol: v }) => v.api.signUp(seeded.aged_shift_id))).status).toBe('confirmed');
+
+  // As the editing page sends it: the pickers' local date and time, a day later, and a new place.
+  const { pickerParts, isoFromPicker } = require('../utils/format');
+  const [shift] = (await organiser.act(({ vol: v }) => v.api.activity(seeded.aged_activity_id))).shifts;
+  const start = pickerParts(new Date(new Date(shift.starts_at).getTime() + 24 * 3600 * 1000));
+  const end = pickerParts(new Date(new Date(shift.ends_at).getTime() + 24 * 3600 * 1000));
+  const changes = { starts_at: isoFromPicker(start.date, start.time), ends_at: isoFromPicker(end.date, end.time),
+    place: '社区活动中心' };
+  const moved = await organiser.act(({ vol: v }) => v.api.updateShift(seeded.aged_shift_id, changes));
+  expect(new Date(moved.shifts[0].starts_at).getTime()).toBe(new Date(changes.starts_at).getTime());
+  expect(moved.shifts[0]).toEqual(expect.objectContaining({ place: '社区活动中心', confirmed: 1 }));
+
+  const inbox = await volunteer.act(({ request }) => request.get('/api/v1/notifications'));
+  const told = inbox.filter((n) => n.kind === 'volunteer_shift_changed');
+  expect(told).toHaveLength(1);
+  expect(told[0].body).toContain('「夜间巡逻」调整为');
+  expect(told[0].link).toBe(`pages/volunteer/activity/activity?id=${seeded.aged_activity_id}`);
 });

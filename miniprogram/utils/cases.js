@@ -1,9 +1,8 @@
 /**
  * Case helpers shared by the resident pages, the worker sub-package and the case-* components:
- * status labels, times, form validation, coordinates, subscribe-message consent and photo files.
+ * status labels, times, form validation, coordinates and photo files. Consent is utils/consent.js.
  */
-const config = require('../config');
-const { get, post, ACCESS_TOKEN_KEY } = require('./request');
+const { download } = require('./request');
 
 /** Status → label and TDesign tag theme; the server's status_text wins when it sends one. */
 const STATUS = {
@@ -198,89 +197,28 @@ function gcj02ToWgs84({ lat, lng }) {
   return { lat: Number(guess.lat.toFixed(6)), lng: Number(guess.lng.toFixed(6)) };
 }
 
-// --- subscribe-message consent ------------------------------------------------------------------------
-
-let templatesPending = null;
-
-/** Template ids by notification kind ({case_progress: '…'}); {} when none are configured or offline. */
-function loadTemplates() {
-  if (!templatesPending) {
-    templatesPending = get('/api/v1/subscriptions', undefined, { silent: true })
-      .then((state) => (state && state.templates) || {})
-      .catch(() => {
-        templatesPending = null; // try again on the next page
-        return {};
-      });
-  }
-  return templatesPending;
-}
-
-/**
- * Ask for one-time consent to the templates of `kinds` and record the accepted ones.
- * Call it synchronously from a tap handler (WeChat refuses the dialog otherwise): `templates` must
- * already be loaded. Resolves the accepted template ids; never rejects.
- */
-function askConsent(templates, kinds) {
-  const ids = kinds.map((kind) => templates && templates[kind]).filter(Boolean).slice(0, 3);
-  if (!ids.length || typeof wx.requestSubscribeMessage !== 'function') return Promise.resolve([]);
-  return new Promise((resolve) => {
-    wx.requestSubscribeMessage({
-      tmplIds: ids,
-      success: (res) => resolve(ids.filter((id) => res[id] === 'accept')),
-      fail: () => resolve([]),
-    });
-  }).then((accepted) => {
-    if (!accepted.length) return accepted;
-    return post('/api/v1/subscriptions', { template_ids: accepted }, { silent: true })
-      .then(() => accepted, () => accepted);
-  });
-}
-
 // --- photos -------------------------------------------------------------------------------------------
 // Case photos are served only with the Authorization header, which <image src> cannot send: they are
-// downloaded with wx.downloadFile and shown from the temporary file. A few at a time, for weak networks.
+// downloaded by the request module and shown from the temporary file. A few at a time, for weak networks.
 
 const PHOTO_DOWNLOADS_AT_ONCE = 3;
 const photoFiles = {};
 const photoQueue = [];
 let photoDownloads = 0;
 
-function photoError(status) {
-  const error = new Error('图片加载失败');
-  error.status = status;
-  return error;
-}
-
-function downloadOnce(url) {
-  return new Promise((resolve, reject) => {
-    const access = wx.getStorageSync(ACCESS_TOKEN_KEY);
-    wx.downloadFile({
-      url: /^https?:\/\//.test(url) ? url : config.apiBase.replace(/\/+$/, '') + url,
-      header: access ? { Authorization: `Bearer ${access}` } : {},
-      success: (res) => (res.statusCode === 200 ? resolve(res.tempFilePath) : reject(photoError(res.statusCode))),
-      fail: () => reject(photoError(0)),
-    });
-  });
-}
-
 function nextPhotoDownload() {
   while (photoDownloads < PHOTO_DOWNLOADS_AT_ONCE && photoQueue.length) {
     const { url, resolve, reject } = photoQueue.shift();
     photoDownloads += 1;
     const done = () => { photoDownloads -= 1; nextPhotoDownload(); };
-    downloadOnce(url)
-      .catch((error) => {
-        if (error.status !== 401) throw error;
-        // The access token expired: any call through the request module renews it; then try once more.
-        return get('/api/v1/me', undefined, { silent: true }).then(() => downloadOnce(url));
-      })
+    download(url, { silent: true })
       .then((path) => { done(); resolve(path); }, (error) => { done(); reject(error); });
   }
 }
 
 /** A local file path for an API photo URL (/api/v1/media/…), downloaded once per app session. */
 function photoPath(url) {
-  if (!url) return Promise.reject(photoError(0));
+  if (!url) return Promise.reject(new Error('图片加载失败'));
   if (!photoFiles[url]) {
     photoFiles[url] = new Promise((resolve, reject) => {
       photoQueue.push({ url, resolve, reject });
@@ -313,7 +251,5 @@ module.exports = {
   fieldErrors,
   wgs84ToGcj02,
   gcj02ToWgs84,
-  loadTemplates,
-  askConsent,
   photoPath,
 };

@@ -30,4 +30,23 @@ function roleLabel(role) {
   return ROLE_LABELS[role] || role || '居民';
 }
 
-module.exports = { maskPhone, greeting, roleLabel, ROLE_LABELS };
+const pad = (n) => (n < 10 ? `0${n}` : String(n));
+
+/** 'YYYY-MM-DD' and 'HH:mm' of a Date, as the native date and time pickers use them. */
+function pickerParts(date) {
+  return {
+    date: `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`,
+    time: `${pad(date.getHours())}:${pad(date.getMinutes())}`,
+  };
+}
+
+/** A picker date and time (local) as an ISO-8601 UTC string; '' when incomplete or invalid. */
+function isoFromPicker(date, time) {
+  if (!date || !time) return '';
+  const [y, m, d] = date.split('-').map(Number);
+  const [hh, mm] = time.split(':').map(Number);
+  const moment = new Date(y, m - 1, d, hh, mm, 0, 0);
+  return Number.isNaN(moment.getTime()) ? '' : moment.toISOString();
+}
+
+module.exports = { maskPhone, greeting, roleLabel, ROLE_LABELS, pickerParts, isoFromPicker };

@@ -1,10 +1,10 @@
 /**
  * The one request module every page uses.
  *
- * Wraps wx.request / wx.uploadFile in Promises and owns the session: WeChat login, bearer tokens in
- * storage, one shared refresh when the access token has expired (refresh tokens rotate, so two
- * refreshes racing with the same token would revoke the login), an Idempotency-Key on every write,
- * and a readable Chinese toast for every failure unless the caller asks for silence.
+ * Wraps wx.request / wx.uploadFile / wx.downloadFile in Promises and owns the session: WeChat login,
+ * bearer tokens in storage, one shared refresh when the access token has expired (refresh tokens
+ * rotate, so two refreshes racing with the same token would revoke the login), an Idempotency-Key on
+ * every write, and a readable Chinese toast for every failure unless the caller asks for silence.
  */
 const config = require('../config');
 
@@ -72,7 +72,14 @@ function showError(error) {
   wx.showToast({ title: error.message, icon: 'none' });
 }
 
-// --- transport: one attempt, resolves {status, body} for any HTTP status ---------------------------
+/** Response headers with lower-case names: WeChat keeps the server's spelling on some platforms only. */
+function lowerCaseNames(header) {
+  const out = {};
+  Object.keys(header || {}).forEach((name) => { out[name.toLowerCase()] = header[name]; });
+  return out;
+}
+
+// --- transport: one attempt, resolves {status, body, …} for any HTTP status ------------------------
 
 function send({ url, method, data, header }) {
   return new Promise((resolve, reject) => {
@@ -82,7 +89,7 @@ function send({ url, method, data, header }) {
       data,
       header,
       dataType: 'json',
-      success: (res) => resolve({ status: res.statusCode, body: res.data }),
+      success: (res) => resolve({ status: res.statusCode, body: res.data, headers: lowerCaseNames(res.header) }),
       fail: (err) => reject(networkError(err)),
     });
   });
@@ -97,6 +104,18 @@ function sendFile({ url, filePath, formData, header }) {
       formData: formData || {},
       header,
       success: (res) => resolve({ status: res.statusCode, body: parseJson(res.data) }),
+      fail: (err) => reject(networkError(err)),
+    });
+  });
+}
+
+function receiveFile({ url, header }) {
+  return new Promise((resolve, reject) => {
+    wx.downloadFile({
+      url: apiUrl(url),
+      header,
+      // The body of a refused download is in a file too: errors get the fallback message for the status.
+      success: (res) => resolve({ status: res.statusCode, filePath: res.tempFilePath }),
       fail: (err) => reject(networkError(err)),
     });
   });
@@ -173,7 +192,7 @@ function renewAccessToken(staleToken) {
 
 /**
  * Run `attempt(token)` with the stored access token; on 401 renew the token once and retry.
- * Resolves the response body on 2xx, rejects with an Error carrying status/reason/body otherwise.
+ * Resolves the transport's answer on 2xx, rejects with an Error carrying status/reason/body otherwise.
  */
 function withSession(attempt, silent) {
   const stored = wx.getStorageSync(ACCESS_TOKEN_KEY);
@@ -183,9 +202,9 @@ function withSession(attempt, silent) {
       if (res.status !== 401) return res;
       return renewAccessToken(access).then(attempt);
     }))
-    .then(({ status, body }) => {
-      if (!isSuccess(status)) throw apiError(status, body);
-      return body;
+    .then((res) => {
+      if (!isSuccess(res.status)) throw apiError(res.status, res.body);
+      return res;
     })
     .catch((error) => {
       if (!silent) showError(error);
@@ -199,20 +218,35 @@ function authHeader(header, access) {
 
 // --- public API ---------------------------------------------------------------------------------------
 
-/** request({url, method, data, header, silent}) → Promise of the response body. */
-function request({ url, method = 'GET', data, header, silent = false }) {
+/**
+ * request({url, method, data, header, silent, withHeaders}) → Promise of the response body, or with
+ * `withHeaders: true` of {data, headers, statusCode}, header names in lower case (a list's
+ * `x-pagination`, for one).
+ */
+function request({ url, method = 'GET', data, header, silent = false, withHeaders = false }) {
   const verb = method.toUpperCase();
   const headers = Object.assign({}, header);
   // One key per logical call: a retry after a token refresh is the same write. A page that keeps a
   // key per draft (so a second tap after a lost response is the same write) passes its own.
   if (WRITE_METHODS.indexOf(verb) !== -1 && !headers['Idempotency-Key']) headers['Idempotency-Key'] = newIdempotencyKey();
-  return withSession((access) => send({ url, method: verb, data, header: authHeader(headers, access) }), silent);
+  return withSession((access) => send({ url, method: verb, data, header: authHeader(headers, access) }), silent)
+    .then((res) => (withHeaders ? { data: res.body, headers: res.headers, statusCode: res.status } : res.body));
 }
 
 /** Upload one file as multipart field `file`; resolves the parsed JSON body. */
 function upload(url, filePath, formData, options = {}) {
   const header = { 'Idempotency-Key': options.idempotencyKey || newIdempotencyKey() };
-  return withSession((access) => sendFile({ url, filePath, formData, header: authHeader(header, access) }), !!options.silent);
+  return withSession((access) => sendFile({ url, filePath, formData, header: authHeader(header, access) }), !!options.silent)
+    .then((res) => res.body);
+}
+
+/**
+ * Download `url` (an API path such as a photo's `/api/v1/media/…`, which needs the bearer token that an
+ * <image src> cannot send) to a temporary file; resolves its path. Same session handling as request().
+ */
+function download(url, options = {}) {
+  return withSession((access) => receiveFile({ url, header: authHeader({}, access) }), !!options.silent)
+    .then((res) => res.filePath);
 }
 
 const get = (url, data, options) => request(Object.assign({ url, method: 'GET', data }, options));
@@ -246,6 +280,7 @@ module.exports = {
   patch,
   del,
   upload,
+  download,
   login,
   logout,
   isLoggedIn,

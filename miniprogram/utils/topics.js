@@ -5,8 +5,8 @@
  * Receipts live only in local storage: the server never links a voter to a ballot, so a lost
  * receipt cannot be recovered from it.
  */
-const config = require('../config');
-const { get, post, upload, ACCESS_TOKEN_KEY } = require('./request');
+const { get, post, upload } = require('./request');
+const { pickerParts, isoFromPicker } = require('./format');
 
 const RECEIPTS_KEY = 'topic_receipts';
 const MAX_RECEIPTS = 200;
@@ -90,23 +90,6 @@ function formatTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-/** 'YYYY-MM-DD' and 'HH:mm' of a Date, as the native date and time pickers use them. */
-function pickerParts(date) {
-  return {
-    date: `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`,
-    time: `${pad(date.getHours())}:${pad(date.getMinutes())}`,
-  };
-}
-
-/** A picker date and time (local) as an ISO-8601 UTC string; '' when incomplete or invalid. */
-function isoFromPicker(date, time) {
-  if (!date || !time) return '';
-  const [y, m, d] = date.split('-').map(Number);
-  const [hh, mm] = time.split(':').map(Number);
-  const moment = new Date(y, m - 1, d, hh, mm, 0, 0);
-  return Number.isNaN(moment.getTime()) ? '' : moment.toISOString();
 }
 
 function phaseOf(phase) {
@@ -330,26 +313,8 @@ const api = {
   moderate: (commentId, action, reason) => post(`/api/v1/comments/${commentId}/${action}`, { reason }),
 };
 
-/**
- * Download a photo of a topic (`/api/v1/media/…`) to a temporary file for <image>: media need the
- * bearer token, which an <image src> cannot send. The caller has just loaded the topic through the
- * request module, so the stored token is fresh.
- */
-function downloadPhoto(path) {
-  return new Promise((resolve, reject) => {
-    wx.downloadFile({
-      url: config.apiBase.replace(/\/+$/, '') + path,
-      header: { Authorization: `Bearer ${wx.getStorageSync(ACCESS_TOKEN_KEY)}` },
-      success: (res) => (res.statusCode === 200 ? resolve(res.tempFilePath) : reject(new Error(`照片加载失败（${res.statusCode}）`))),
-      fail: () => reject(new Error('照片加载失败')),
-    });
-  });
-}
-
 module.exports = {
   api,
-  downloadPhoto,
-  PAGE_SIZE,
   PHASES,
   STANCES,
   REPORT_REASONS,

@@ -3,7 +3,7 @@
  * the API calls (through utils/request.js, the one request module), WeChat scanning and location for
  * check-in, and the display rules (times, sign-up button states, stars, statuses).
  */
-const { get, post, del } = require('./request');
+const { get, post, patch, del } = require('./request');
 
 const CHECKIN_OPENS_BEFORE_MS = 60 * 60 * 1000; // the backend opens check-in an hour before the start
 const CHECKOUT_CLOSES_AFTER_MS = 2 * 60 * 60 * 1000; // …and keeps check-out open two hours after the end
@@ -15,31 +15,36 @@ const WEEKDAYS = ['周日', '周一', '周二', '周三', '周四', '周五', '�
 
 // Reads are silent: the pages show their errors in place (volunteer-state) with a retry button.
 // Writes let the request module toast the server's message, except check-in, shown on its page.
+// A list read takes the request options a paged list needs ({withHeaders: true}) as `options`.
 const QUIET = { silent: true };
-const read = (url, data) => get(url, data, QUIET);
+const read = (url, data, options) => get(url, data, Object.assign({}, QUIET, options));
 
 const api = {
   /** Published activities (`when`: upcoming | past | all); `managed: true` lists the ones I run. */
-  activities: ({ when = 'upcoming', managed = false, page = 1 } = {}) => read('/api/v1/activities',
-    Object.assign({ when, page, page_size: PAGE_SIZE }, managed ? { managed: true } : {})),
+  activities: ({ when = 'upcoming', managed = false, page = 1 } = {}, options) => read('/api/v1/activities',
+    Object.assign({ when, page, page_size: PAGE_SIZE }, managed ? { managed: true } : {}), options),
   activity: (id) => read(`/api/v1/activities/${id}`),
   signUp: (shiftId) => post(`/api/v1/shifts/${shiftId}/signups`),
   cancelSignup: (signupId) => del(`/api/v1/signups/${signupId}`),
-  mySignups: ({ when = 'upcoming', page = 1 } = {}) => read('/api/v1/me/signups', { when, page, page_size: PAGE_SIZE }),
+  mySignups: ({ when = 'upcoming', page = 1 } = {}, options) => read('/api/v1/me/signups',
+    { when, page, page_size: PAGE_SIZE }, options),
   checkIn: ({ code, lat = null, lng = null, shiftId = null }) => post('/api/v1/checkins',
     { code, lat, lng, shift_id: shiftId }, QUIET),
   myVolunteering: () => read('/api/v1/me/volunteering'),
-  myPoints: ({ page = 1 } = {}) => read('/api/v1/me/points', { page, page_size: PAGE_SIZE }),
+  myPoints: ({ page = 1 } = {}, options) => read('/api/v1/me/points', { page, page_size: PAGE_SIZE }, options),
   rewards: ({ communityId = null } = {}) => read('/api/v1/rewards',
     Object.assign({ page: 1, page_size: 100 }, communityId ? { community_id: communityId } : {})),
   redeem: (rewardId) => post(`/api/v1/rewards/${rewardId}/redeem`),
-  myRedemptions: ({ page = 1 } = {}) => read('/api/v1/me/redemptions', { page, page_size: PAGE_SIZE }),
+  myRedemptions: ({ page = 1 } = {}, options) => read('/api/v1/me/redemptions', { page, page_size: PAGE_SIZE }, options),
   cancelRedemption: (id) => post(`/api/v1/redemptions/${id}/cancel`),
   // organisers
   checkinCode: (shiftId) => read(`/api/v1/shifts/${shiftId}/checkin-code`),
-  roster: (shiftId, { page = 1 } = {}) => read(`/api/v1/shifts/${shiftId}/signups`, { page, page_size: ROSTER_PAGE_SIZE }),
+  roster: (shiftId, { page = 1 } = {}, options) => read(`/api/v1/shifts/${shiftId}/signups`,
+    { page, page_size: ROSTER_PAGE_SIZE }, options),
   manualCheckIn: (signupId) => post(`/api/v1/signups/${signupId}/check-in`),
   manualCheckOut: (signupId) => post(`/api/v1/signups/${signupId}/check-out`),
+  /** `changes`: starts_at, ends_at, place … (a new time or place is told to everyone signed up). */
+  updateShift: (shiftId, changes) => patch(`/api/v1/shifts/${shiftId}`, changes),
 };
 
 /**
@@ -55,17 +60,6 @@ function myCommunityId() {
       return mine ? mine.id : null;
     });
   }).catch(() => null);
-}
-
-/** A toast for an error the page does not show in place (a later page of a list failing …). */
-function toastError(error) {
-  wx.showToast({ title: (error && error.message) || '加载失败，请稍后重试', icon: 'none' });
-}
-
-/** Append a page to a list; `more` is whether another page may follow (no X-Pagination via request.js). */
-function appendPage(list, items, page, pageSize = PAGE_SIZE) {
-  const rows = items || [];
-  return { items: page === 1 ? rows : list.concat(rows), more: rows.length >= pageSize };
 }
 
 // --- WeChat: scanning, location, confirmation ---------------------------------------------------
@@ -126,33 +120,8 @@ function confirm({ title, content, confirmText = '确定', cancelText = '取消'
 
 // --- subscribe messages ---------------------------------------------------------------------------
 
-// What a volunteer is told by subscribe message; wx.requestSubscribeMessage takes at most three.
+// What a volunteer is told by subscribe message (asked for with utils/consent.js).
 const CONSENT_KINDS = ['volunteer_reminder', 'volunteer_promoted', 'activity_cancelled'];
-
-/** The template ids to ask consent for (those the server has configured), or [] without WeChat. */
-function consentTemplates() {
-  return read('/api/v1/subscriptions')
-    .then((state) => CONSENT_KINDS.map((kind) => (state.templates || {})[kind]).filter(Boolean))
-    .catch(() => []);
-}
-
-/**
- * Ask for the subscribe messages (call from a tap handler, as WeChat requires) and record the ones
- * accepted; resolves the accepted ids. Never fails: a refusal only means no messages.
- */
-function askConsent(templateIds) {
-  if (!templateIds || !templateIds.length || typeof wx.requestSubscribeMessage !== 'function') return Promise.resolve([]);
-  return new Promise((resolve) => {
-    wx.requestSubscribeMessage({
-      tmplIds: templateIds,
-      success: (res) => resolve(templateIds.filter((id) => res[id] === 'accept')),
-      fail: () => resolve([]),
-    });
-  }).then((accepted) => {
-    if (!accepted.length) return accepted;
-    return post('/api/v1/subscriptions', { template_ids: accepted }, QUIET).then(() => accepted, () => accepted);
-  });
-}
 
 // --- times ------------------------------------------------------------------------------------------
 
@@ -325,18 +294,13 @@ function rewardAction(reward, balance) {
 
 module.exports = {
   api,
-  PAGE_SIZE,
-  ROSTER_PAGE_SIZE,
   myCommunityId,
-  appendPage,
-  toastError,
   codeFromScan,
   scanCheckinCode,
   currentLocation,
   checkInWithCode,
   confirm,
-  consentTemplates,
-  askConsent,
+  CONSENT_KINDS,
   parseTime,
   formatTime,
   formatClock,

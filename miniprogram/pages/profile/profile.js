@@ -1,12 +1,24 @@
-/** Profile — 我的: log in, bind the phone, join a household with an invite code, log out. */
-const { get, post, login, logout, isLoggedIn } = require('../../utils/request');
-const { maskPhone } = require('../../utils/format');
+/** Profile — 我的: log in, bind the phone, set the birth date, join a household with an invite code, log out. */
+const { get, post, patch, login, logout, isLoggedIn } = require('../../utils/request');
+const { maskPhone, pickerParts } = require('../../utils/format');
+
+const OLDEST_YEARS = 120; // the server refuses birth dates of anyone older
+const PICKER_START_BIRTH_DATE = '1980-01-01'; // where the wheel starts before one is set
+
+/** '1990-05-17' → '1990年5月17日'. */
+function birthDateLabel(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value || '');
+  return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日` : '';
+}
 
 Component({
   data: {
     loggedIn: false,
     me: null,
     phone: '', // masked for display
+    birthDate: '', // '1990年5月17日'; only its owner ever sees it
+    birthDatePicker: { start: '', end: '', value: '' },
+    savingBirthDate: false,
     inviteCode: '',
     loggingIn: false,
     bindingPhone: false,
@@ -24,7 +36,12 @@ Component({
     },
 
     showMe(me) {
-      this.setData({ loggedIn: true, me, phone: maskPhone(me.phone) });
+      const today = pickerParts(new Date()).date;
+      const oldest = `${Number(today.slice(0, 4)) - OLDEST_YEARS}${today.slice(4)}`;
+      this.setData({
+        loggedIn: true, me, phone: maskPhone(me.phone), birthDate: birthDateLabel(me.birth_date),
+        birthDatePicker: { start: oldest, end: today, value: me.birth_date || PICKER_START_BIRTH_DATE },
+      });
     },
 
     showLoggedOut() {
@@ -55,6 +72,20 @@ Component({
         })
         .catch(() => {})
         .then(() => this.setData({ bindingPhone: false }));
+    },
+
+    /** The date picker's choice: saved at once (shift sign-ups with a minimum age need it). */
+    onBirthDateChange(e) {
+      const birthDate = e.detail && e.detail.value;
+      if (!birthDate || this.data.savingBirthDate || birthDate === this.data.me.birth_date) return Promise.resolve();
+      this.setData({ savingBirthDate: true });
+      return patch('/api/v1/me', { birth_date: birthDate })
+        .then((me) => {
+          this.showMe(me);
+          wx.showToast({ title: '出生日期已保存', icon: 'success' });
+        })
+        .catch(() => {}) // the request module has shown the server's message
+        .then(() => this.setData({ savingBirthDate: false }));
     },
 
     onInviteCodeChange(e) {

@@ -1,6 +1,7 @@
 /** Topics — 协商议事: the community's topics by phase, my proposals, and the way to propose one. */
 const { get } = require('../../utils/request');
-const { api, PAGE_SIZE, managesTopics } = require('../../utils/topics');
+const { api, managesTopics } = require('../../utils/topics');
+const pagedList = require('../../behaviors/paged-list');
 
 const TABS = [
   { key: 'discussion', label: '讨论中', query: { phase: 'discussion' } },
@@ -10,14 +11,11 @@ const TABS = [
 ];
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     tabs: TABS,
     active: 'discussion',
-    topics: [],
-    page: 0,
-    hasMore: false,
-    loading: false,
-    error: '',
     manager: false,
   },
 
@@ -32,15 +30,6 @@ Component({
       return this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.reload().then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (this.data.hasMore && !this.data.loading) return this.loadPage(this.data.page + 1);
-      return Promise.resolve();
-    },
-
     loadManager() {
       return get('/api/v1/me', undefined, { silent: true })
         .then((me) => this.setData({ manager: managesTopics(me) }))
@@ -50,33 +39,13 @@ Component({
     onTabTap(e) {
       const { key } = e.currentTarget.dataset;
       if (key === this.data.active) return Promise.resolve();
-      this.setData({ active: key, topics: [] });
-      return this.reload();
+      this.setData({ active: key });
+      return this.reload({ clear: true });
     },
 
-    reload() {
-      return this.loadPage(1);
-    },
-
-    loadPage(page) {
+    fetchPage(page) {
       const tab = TABS.find((t) => t.key === this.data.active);
-      this.seq = (this.seq || 0) + 1;
-      const seq = this.seq;
-      this.setData({ loading: true, error: '' });
-      return api.list(Object.assign({ page }, tab.query), { silent: true })
-        .then((topics) => {
-          if (seq !== this.seq) return; // a newer tab or refresh has taken over
-          this.setData({
-            topics: page === 1 ? topics : this.data.topics.concat(topics),
-            page,
-            hasMore: topics.length === PAGE_SIZE,
-            loading: false,
-          });
-        })
-        .catch((error) => {
-          if (seq !== this.seq) return;
-          this.setData({ loading: false, error: error.message || '加载失败' });
-        });
+      return api.list(Object.assign({ page }, tab.query), { silent: true, withHeaders: true });
     },
 
     onOpen(e) {

@@ -7,12 +7,25 @@
  *   dataType 'json' parses the body when it is JSON.
  * - wx.uploadFile: multipart/form-data with the file under `name` plus `formData` fields;
  *   `res.data` is the raw response STRING, as on a phone.
+ * - wx.downloadFile: GET with the given headers, the body written to a temporary file; `success` for ANY
+ *   HTTP status with {statusCode, tempFilePath}, `fail` only when no response came.
  * - wx.login: a configurable code; storage: an in-memory map; showToast/showLoading: recorded.
  *
- * `wx.calls` records every request as {method, path, header, data, status} for assertions.
+ * `wx.calls` records every request (downloads too) as {method, path, header, data, status} for assertions.
  */
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
+
+let downloadDir = null;
+let downloads = 0;
+
+/** A new file for a download's body, in a temporary folder made on first use. */
+function downloadTarget() {
+  if (!downloadDir) downloadDir = fs.mkdtempSync(path.join(os.tmpdir(), 'linli-downloads-'));
+  downloads += 1;
+  return path.join(downloadDir, `download-${process.pid}-${downloads}`);
+}
 
 function headerValue(header, name) {
   const key = Object.keys(header || {}).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -31,6 +44,22 @@ function responseHeaders(response) {
   const out = {};
   response.headers.forEach((value, key) => { out[key] = value; });
   return out;
+}
+
+/**
+ * Answer a wx network call as WeChat does: `success` (with `res` and errMsg '<name>:ok') when `exchange`
+ * resolves, `fail` when no response came, then `complete` either way.
+ */
+function deliver(name, exchange, { success, fail, complete }) {
+  return exchange.then((answer) => {
+    const res = { ...answer, errMsg: `${name}:ok` };
+    if (success) success(res);
+    if (complete) complete(res);
+  }, (error) => {
+    const res = { errMsg: `${name}:fail ${error.cause ? error.cause.code || error.cause.message : error.message}` };
+    if (fail) fail(res);
+    if (complete) complete(res);
+  });
 }
 
 function createWx({ loginCode = 'wx-test-code', timeout = 10000 } = {}) {
@@ -60,23 +89,16 @@ function createWx({ loginCode = 'wx-test-code', timeout = 10000 } = {}) {
       wx.calls.push(call);
       const task = new AbortController();
       const timer = setTimeout(() => task.abort(), ms);
-      fetch(target, { method: verb, headers, body, signal: task.signal })
-        .then(async (response) => {
-          call.status = response.status;
-          const text = await response.text();
-          let parsed = text;
-          if (dataType === 'json') {
-            try { parsed = JSON.parse(text); } catch (e) { /* not JSON: keep the string, as wx does */ }
-          }
-          const res = { statusCode: response.status, data: parsed, header: responseHeaders(response), errMsg: 'request:ok' };
-          if (success) success(res);
-          if (complete) complete(res);
-        }, (error) => {
-          const res = { errMsg: `request:fail ${error.cause ? error.cause.code || error.cause.message : error.message}` };
-          if (fail) fail(res);
-          if (complete) complete(res);
-        })
-        .finally(() => clearTimeout(timer));
+      const exchange = fetch(target, { method: verb, headers, body, signal: task.signal }).then(async (response) => {
+        call.status = response.status;
+        const text = await response.text();
+        let parsed = text;
+        if (dataType === 'json') {
+          try { parsed = JSON.parse(text); } catch (e) { /* not JSON: keep the string, as wx does */ }
+        }
+        return { statusCode: response.status, data: parsed, header: responseHeaders(response) };
+      });
+      deliver('request', exchange, { success, fail, complete }).finally(() => clearTimeout(timer));
       return { abort: () => task.abort() };
     },
 
@@ -94,17 +116,25 @@ function createWx({ loginCode = 'wx-test-code', timeout = 10000 } = {}) {
       form.append(name, new Blob([bytes]), path.basename(filePath));
       const call = { method: 'POST', path: new URL(url).pathname, header: { ...header }, data: { file: filePath, ...formData }, status: null };
       wx.calls.push(call);
-      fetch(url, { method: 'POST', headers: header, body: form }) // fetch sets the multipart boundary
-        .then(async (response) => {
-          call.status = response.status;
-          const res = { statusCode: response.status, data: await response.text(), errMsg: 'uploadFile:ok' };
-          if (success) success(res);
-          if (complete) complete(res);
-        }, (error) => {
-          const res = { errMsg: `uploadFile:fail ${error.cause ? error.cause.code || error.cause.message : error.message}` };
-          if (fail) fail(res);
-          if (complete) complete(res);
-        });
+      // fetch sets the multipart boundary
+      const exchange = fetch(url, { method: 'POST', headers: header, body: form }).then(async (response) => {
+        call.status = response.status;
+        return { statusCode: response.status, data: await response.text() };
+      });
+      deliver('uploadFile', exchange, { success, fail, complete });
+      return { abort() {} };
+    },
+
+    downloadFile({ url, header = {}, success, fail, complete }) {
+      const call = { method: 'GET', path: new URL(url).pathname, header: { ...header }, data: undefined, status: null };
+      wx.calls.push(call);
+      const exchange = fetch(url, { headers: header }).then(async (response) => {
+        call.status = response.status;
+        const tempFilePath = downloadTarget();
+        fs.writeFileSync(tempFilePath, Buffer.from(await response.arrayBuffer()));
+        return { statusCode: response.status, tempFilePath };
+      });
+      deliver('downloadFile', exchange, { success, fail, complete });
       return { abort() {} };
     },
 

@@ -3,7 +3,8 @@
  * and comments residents reported, oldest first. The committee restores or hides each one, saying
  * why; the author is told. A reviewed comment leaves the queue.
  */
-const { api, formatTime, labelOf, PAGE_SIZE, REPORT_REASONS } = require('../../../utils/topics');
+const { api, formatTime, labelOf, REPORT_REASONS } = require('../../../utils/topics');
+const pagedList = require('../../../behaviors/paged-list');
 
 const STATUS = {
   held: { label: '待审核', theme: 'warning' },
@@ -30,12 +31,9 @@ function describe(item) {
 }
 
 Component({
+  behaviors: [pagedList],
+
   data: {
-    items: [],
-    page: 0,
-    hasMore: false,
-    loading: false,
-    error: '',
     active: null, // {id, action} while a reason is being written
     reason: '',
     busy: false,
@@ -43,36 +41,14 @@ Component({
 
   methods: {
     onShow() {
-      return this.loadPage(1);
+      return this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.loadPage(1).then(() => wx.stopPullDownRefresh());
+    fetchPage(page) {
+      return api.moderationQueue(page, { silent: true, withHeaders: true });
     },
 
-    onReachBottom() {
-      if (this.data.hasMore && !this.data.loading) return this.loadPage(this.data.page + 1);
-      return Promise.resolve();
-    },
-
-    reload() {
-      return this.loadPage(1);
-    },
-
-    loadPage(page) {
-      this.setData({ loading: true, error: '' });
-      return api.moderationQueue(page, { silent: true })
-        .then((items) => this.setData({
-          items: (page === 1 ? [] : this.data.items).concat(items.map(describe)),
-          page,
-          hasMore: items.length === PAGE_SIZE,
-          loading: false,
-        }))
-        .catch((error) => this.setData({
-          loading: false,
-          error: error.status === 403 ? '只有社区两委和街道管理人员可以审核评论' : error.message || '加载失败',
-        }));
-    },
+    listItem: describe,
 
     onStart(e) {
       const { id, action } = e.currentTarget.dataset;
@@ -98,7 +74,7 @@ Component({
       this.setData({ busy: true });
       return api.moderate(active.id, active.action, reason)
         .then(() => {
-          this.setData({ items: this.data.items.filter((item) => item.id !== active.id), active: null, reason: '' });
+          this.setData({ 'list.items': this.data.list.items.filter((item) => item.id !== active.id), active: null, reason: '' });
           wx.showToast({ title: active.action === 'hide' ? '已隐藏' : '已恢复显示', icon: 'none' });
         })
         .catch(() => {}) // keep the reason; the request module has said why

@@ -3,7 +3,8 @@
  * proposals waiting for review first, then the topics in each phase and the overdue responses.
  */
 const { get } = require('../../../utils/request');
-const { api, PAGE_SIZE, committeeCommunityIds } = require('../../../utils/topics');
+const { api, committeeCommunityIds } = require('../../../utils/topics');
+const pagedList = require('../../../behaviors/paged-list');
 
 const TABS = [
   { key: 'pending_review', label: '待审核', query: { phase: 'pending_review' }, empty: '没有待审核的议题' },
@@ -14,14 +15,11 @@ const TABS = [
 ];
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     tabs: TABS,
     active: 'pending_review',
-    topics: [],
-    page: 0,
-    hasMore: false,
-    loading: false,
-    error: '',
     communityId: 0, // where this member may publish topics directly
   },
 
@@ -34,48 +32,19 @@ Component({
     },
 
     onShow() {
-      return this.loadPage(1);
-    },
-
-    onPullDownRefresh() {
-      return this.loadPage(1).then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (this.data.hasMore && !this.data.loading) return this.loadPage(this.data.page + 1);
-      return Promise.resolve();
+      return this.reload();
     },
 
     onTabTap(e) {
       const { key } = e.currentTarget.dataset;
       if (key === this.data.active) return Promise.resolve();
-      this.setData({ active: key, topics: [] });
-      return this.loadPage(1);
+      this.setData({ active: key });
+      return this.reload({ clear: true });
     },
 
-    reload() {
-      return this.loadPage(1);
-    },
-
-    loadPage(page) {
+    fetchPage(page) {
       const tab = TABS.find((t) => t.key === this.data.active);
-      this.seq = (this.seq || 0) + 1;
-      const seq = this.seq;
-      this.setData({ loading: true, error: '' });
-      return api.list(Object.assign({ page }, tab.query), { silent: true })
-        .then((topics) => {
-          if (seq !== this.seq) return;
-          this.setData({
-            topics: page === 1 ? topics : this.data.topics.concat(topics),
-            page,
-            hasMore: topics.length === PAGE_SIZE,
-            loading: false,
-          });
-        })
-        .catch((error) => {
-          if (seq !== this.seq) return;
-          this.setData({ loading: false, error: error.status === 403 ? '只有社区两委和街道管理人员可以使用此页面' : error.message || '加载失败' });
-        });
+      return api.list(Object.assign({ page }, tab.query), { silent: true, withHeaders: true });
     },
 
     onOpen(e) {

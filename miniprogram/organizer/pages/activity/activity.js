@@ -1,4 +1,7 @@
-/** 组织者 · 活动 — an activity's shifts with their sign-up counts; open a shift's check-in code or roster. */
+/**
+ * 组织者 · 活动 — an activity's shifts with their sign-up counts; open a shift's check-in code or roster,
+ * or change its time and place until it starts.
+ */
 const { api, formatRange } = require('../../../utils/volunteer');
 
 const SHIFT_STATUS = {
@@ -11,6 +14,7 @@ function shiftRow(shift) {
     when: formatRange(shift.starts_at, shift.ends_at),
     statusText: SHIFT_STATUS[shift.status] || shift.status,
     live: shift.status !== 'cancelled',
+    editable: ['started', 'ended', 'cancelled'].indexOf(shift.status) === -1,
   });
 }
 
@@ -52,6 +56,10 @@ Component({
 
     onCheckinCode(e) {
       wx.navigateTo({ url: `/organizer/pages/checkin/checkin?shift=${e.currentTarget.dataset.shift}` });
+    },
+
+    onEditShift(e) {
+      wx.navigateTo({ url: `/organizer/pages/shift/shift?activity=${this.data.id}&shift=${e.currentTarget.dataset.shift}` });
     },
 
     onAttendance(e) {

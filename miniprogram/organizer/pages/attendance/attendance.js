@@ -4,8 +4,9 @@
  * it as manual.
  */
 const {
-  api, appendPage, toastError, confirm, signupStatusText, attendanceText, ROSTER_PAGE_SIZE,
+  api, confirm, signupStatusText, attendanceText,
 } = require('../../../utils/volunteer');
+const pagedList = require('../../../behaviors/paged-list');
 
 function row(entry) {
   const v = entry.volunteer || {};
@@ -30,16 +31,19 @@ function counts(items) {
 }
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     shiftId: null,
-    items: [],
     counts: { confirmed: 0, checkedIn: 0, waitlisted: 0 },
-    page: 1,
-    more: false,
-    loading: true,
-    loadingMore: false,
-    error: '',
+    notFound: false,
     busyId: null,
+  },
+
+  observers: {
+    'list.items.**': function countRoster(items) {
+      this.setData({ counts: counts(items) });
+    },
   },
 
   methods: {
@@ -48,31 +52,15 @@ Component({
     },
 
     onShow() {
-      if (this.data.shiftId) this.load(1);
-      else this.setData({ loading: false, error: '未找到该班次' });
+      if (this.data.shiftId) this.reload();
+      else this.setData({ notFound: true, 'list.loading': false });
     },
 
-    onPullDownRefresh() {
-      return this.load(1).then(() => wx.stopPullDownRefresh());
+    fetchPage(page) {
+      return api.roster(this.data.shiftId, { page }, { withHeaders: true });
     },
 
-    onReachBottom() {
-      if (this.data.more && !this.data.loadingMore && !this.data.loading) this.load(this.data.page + 1);
-    },
-
-    load(page) {
-      this.setData(page === 1 ? { loading: !this.data.items.length, error: '' } : { loadingMore: true });
-      return api.roster(this.data.shiftId, { page })
-        .then((rows) => {
-          const { items, more } = appendPage(this.data.items, rows.map(row), page, ROSTER_PAGE_SIZE);
-          this.setData({ items, more, page, counts: counts(items), loading: false, loadingMore: false });
-        })
-        .catch((error) => {
-          const inPlace = page === 1 && !this.data.items.length;
-          this.setData({ loading: false, loadingMore: false, error: inPlace ? error.message : '' });
-          if (!inPlace) toastError(error);
-        });
-    },
+    listItem: row,
 
     onManual(e) {
       const { id, name, action } = e.currentTarget.dataset;
@@ -86,13 +74,9 @@ Component({
         this.setData({ busyId: id });
         return (checkIn ? api.manualCheckIn(id) : api.manualCheckOut(id))
           .then(() => wx.showToast({ title: checkIn ? '已签到' : '已签退', icon: 'success' }), () => {})
-          .then(() => this.load(1))
+          .then(() => this.reload())
           .then(() => this.setData({ busyId: null }));
       });
-    },
-
-    onRetry() {
-      this.load(1);
     },
   },
 });

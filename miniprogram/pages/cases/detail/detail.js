@@ -4,9 +4,8 @@
  * resolution, rate a closed case, cancel before acceptance, follow or unfollow someone else's.
  */
 const { get, post, del } = require('../../../utils/request');
-const {
-  formatTime, actionSet, askConsent, loadTemplates, RESIDENT_TEMPLATE_KINDS,
-} = require('../../../utils/cases');
+const { formatTime, actionSet, RESIDENT_TEMPLATE_KINDS } = require('../../../utils/cases');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
 
 const ROUTING_CHECKS = 3; // after submitting, look again a few times until the case is assigned
 const ROUTING_CHECK_MS = 3000;

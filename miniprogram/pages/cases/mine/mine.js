@@ -3,6 +3,7 @@
  * and overdue; a tap opens the timeline. Reloads on show, so a confirmation made elsewhere is seen.
  */
 const { get } = require('../../../utils/request');
+const pagedList = require('../../../behaviors/paged-list');
 
 const PAGE_SIZE = 20;
 const TABS = [
@@ -11,14 +12,11 @@ const TABS = [
 ];
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     tabs: TABS,
     tab: 'open',
-    items: [],
-    page: 1,
-    hasMore: false,
-    loadState: 'loading', // loading | ready | error
-    loadingMore: false,
   },
 
   methods: {
@@ -26,45 +24,16 @@ Component({
       return this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.reload().then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.hasMore || this.data.loadingMore) return Promise.resolve();
-      this.setData({ loadingMore: true });
-      return this.fetch(this.data.page + 1)
-        .then((found) => this.setData({
-          items: this.data.items.concat(found), page: this.data.page + 1, hasMore: found.length === PAGE_SIZE,
-        }), () => {})
-        .then(() => this.setData({ loadingMore: false }));
-    },
-
     onTabTap(e) {
       const { key } = e.currentTarget.dataset;
       if (key === this.data.tab) return Promise.resolve();
-      this.setData({ tab: key, items: [] });
-      return this.reload();
+      this.setData({ tab: key });
+      return this.reload({ clear: true });
     },
 
-    fetch(page) {
+    fetchPage(page) {
       const query = { view: 'mine', open: this.data.tab === 'open', page, page_size: PAGE_SIZE };
-      return get('/api/v1/cases', query, { silent: true });
-    },
-
-    reload() {
-      const tab = this.data.tab;
-      if (!this.data.items.length) this.setData({ loadState: 'loading' });
-      return this.fetch(1).then(
-        (found) => {
-          if (tab !== this.data.tab) return; // switched meanwhile
-          this.setData({ items: found, page: 1, hasMore: found.length === PAGE_SIZE, loadState: 'ready' });
-        },
-        (error) => {
-          if (this.data.items.length) wx.showToast({ title: error.message, icon: 'none' });
-          else this.setData({ loadState: 'error' });
-        },
-      );
+      return get('/api/v1/cases', query, { silent: true, withHeaders: true });
     },
 
     onOpen(e) {

@@ -6,8 +6,9 @@
 const { get, post } = require('../../../utils/request');
 const {
   DESCRIPTION_MAX, RESIDENT_TEMPLATE_KINDS, validateReport, reportBody, newDraftKey, fieldErrors,
-  gcj02ToWgs84, wgs84ToGcj02, distanceText, formatTime, loadTemplates, askConsent,
+  gcj02ToWgs84, wgs84ToGcj02, distanceText, formatTime,
 } = require('../../../utils/cases');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
 
 const DETAIL_PAGE = '/pages/cases/detail/detail';
 

@@ -3,10 +3,12 @@
  * supports (附议), the vote and its result, the committee's response, and the discussion with
  * stances, one level of replies, reports (举报) and, for the committee, moderation.
  */
+const { download } = require('../../../utils/request');
 const {
-  api, confirmAction, describeResults, describeResponse, describeTopic, downloadPhoto, formatTime, labelOf, receiptsFor,
-  MODERATION_ACTIONS, PAGE_SIZE, REFUSALS, REPORT_REASONS, VOTE_UNITS,
+  api, confirmAction, describeResults, describeResponse, describeTopic, formatTime, labelOf, receiptsFor,
+  MODERATION_ACTIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
 } = require('../../../utils/topics');
+const pagedList = require('../../../behaviors/paged-list');
 
 const COMMENTABLE = ['discussion', 'voting'];
 
@@ -100,6 +102,8 @@ function moderationActions(comment) {
 }
 
 Component({
+  behaviors: [pagedList], // the discussion's threads
+
   data: {
     id: 0,
     loading: true,
@@ -110,11 +114,6 @@ Component({
     receipts: [],
     supporting: false,
     withdrawing: false,
-    threads: [],
-    commentsPage: 0,
-    commentsMore: false,
-    commentsLoading: false,
-    commentsError: '',
     draft: '',
     stance: '',
     replyTo: null, // {id, author}
@@ -128,7 +127,7 @@ Component({
         this.setData({ loading: false, error: '未找到该议题' });
         return Promise.resolve();
       }
-      return Promise.all([this.loadTopic(), this.loadComments(1)]);
+      return Promise.all([this.loadTopic(), this.reload()]);
     },
 
     onShow() {
@@ -138,12 +137,7 @@ Component({
     },
 
     onPullDownRefresh() {
-      return Promise.all([this.loadTopic(), this.loadComments(1)]).then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (this.data.commentsMore && !this.data.commentsLoading) return this.loadComments(this.data.commentsPage + 1);
-      return Promise.resolve();
+      return Promise.all([this.loadTopic(), this.reload()]).then(() => wx.stopPullDownRefresh());
     },
 
     loadTopic() {
@@ -163,7 +157,7 @@ Component({
     },
 
     loadPhotos(photos) {
-      return Promise.all(photos.map((photo) => downloadPhoto(photo.thumbnail_url)
+      return Promise.all(photos.map((photo) => download(photo.thumbnail_url, { silent: true })
         .then((src) => ({ id: photo.id, url: photo.url, src }), () => null)))
         .then((loaded) => this.setData({ photos: loaded.filter(Boolean) }));
     },
@@ -171,14 +165,14 @@ Component({
     onPreviewPhoto(e) {
       const photo = this.data.photos.find((p) => p.id === Number(e.currentTarget.dataset.id));
       if (!photo) return Promise.resolve();
-      return downloadPhoto(photo.url)
+      return download(photo.url, { silent: true })
         .then((full) => wx.previewImage({ current: full, urls: [full] }))
         .catch(() => wx.previewImage({ current: photo.src, urls: [photo.src] }));
     },
 
     retry() {
       this.setData({ loading: true });
-      return Promise.all([this.loadTopic(), this.loadComments(1)]);
+      return Promise.all([this.loadTopic(), this.reload()]);
     },
 
     // --- support and withdraw ---------------------------------------------------------------------
@@ -231,20 +225,8 @@ Component({
 
     // --- discussion -------------------------------------------------------------------------------
 
-    loadComments(page) {
-      this.setData({ commentsLoading: true, commentsError: '' });
-      return api.comments(this.data.id, page, { silent: true })
-        .then((threads) => this.setData({
-          threads: page === 1 ? threads : this.data.threads.concat(threads),
-          commentsPage: page,
-          commentsMore: threads.length === PAGE_SIZE,
-          commentsLoading: false,
-        }))
-        .catch((error) => this.setData({ commentsLoading: false, commentsError: error.message || '评论加载失败' }));
-    },
-
-    loadMoreComments() {
-      return this.onReachBottom();
+    fetchPage(page) {
+      return api.comments(this.data.id, page, { silent: true, withHeaders: true });
     },
 
     onDraftChange(e) {
@@ -275,10 +257,11 @@ Component({
       const parentId = this.data.replyTo ? this.data.replyTo.id : null;
       return api.comment(this.data.id, { body, stance: this.data.stance, parentId })
         .then((comment) => {
+          const shown = this.data.list.items;
           const threads = parentId
-            ? this.data.threads.map((t) => (t.id === parentId ? Object.assign({}, t, { replies: t.replies.concat(comment) }) : t))
-            : this.data.threads.concat(Object.assign({ replies: [] }, comment));
-          this.setData({ threads, draft: '', stance: '', replyTo: null });
+            ? shown.map((t) => (t.id === parentId ? Object.assign({}, t, { replies: t.replies.concat(comment) }) : t))
+            : shown.concat(Object.assign({ replies: [] }, comment));
+          this.setData({ 'list.items': threads, draft: '', stance: '', replyTo: null });
           wx.showToast({ title: comment.status === 'held' ? '已提交，审核通过后他人可见' : '发表成功', icon: 'none' });
         })
         .catch(() => {}) // keep the draft; the request module has said why
@@ -291,7 +274,7 @@ Component({
         if (index < 0) return null;
         return api.report(id, REPORT_REASONS[index].value)
           .then((comment) => {
-            this.setData({ threads: replaceComment(this.data.threads, comment) });
+            this.setData({ 'list.items': replaceComment(this.data.list.items, comment) });
             wx.showToast({ title: '已举报，感谢你的反馈', icon: 'none' });
           })
           .catch(() => {});
@@ -316,7 +299,7 @@ Component({
           }
           return api.moderate(comment.id, action, reason)
             .then((updated) => {
-              this.setData({ threads: replaceComment(this.data.threads, updated) });
+              this.setData({ 'list.items': replaceComment(this.data.list.items, updated) });
               wx.showToast({ title: `已${MODERATION_ACTIONS[action]}`, icon: 'none' });
             })
             .catch(() => {});

@@ -2,7 +2,8 @@
  * 活动详情 — an activity and its shifts (places left, waitlist, my sign-up); sign up, join the
  * waitlist or cancel. Notifications link here: pages/volunteer/activity/activity?id=<id>.
  */
-const { api, confirm, consentTemplates, askConsent } = require('../../../utils/volunteer');
+const { api, confirm, CONSENT_KINDS } = require('../../../utils/volunteer');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
 
 Component({
   data: {
@@ -16,8 +17,8 @@ Component({
   methods: {
     onLoad(query) {
       this.setData({ id: Number(query.id) || null });
-      this.templates = [];
-      consentTemplates().then((ids) => { this.templates = ids; });
+      this.templates = {};
+      loadTemplates().then((templates) => { this.templates = templates; });
     },
 
     onShow() {
@@ -40,7 +41,7 @@ Component({
       const { shiftId } = e.detail;
       if (this.data.busyShiftId) return Promise.resolve();
       this.setData({ busyShiftId: shiftId });
-      askConsent(this.templates); // in the tap, as WeChat requires; the sign-up does not wait for it
+      askConsent(this.templates, CONSENT_KINDS); // in the tap, as WeChat requires; the sign-up does not wait for it
       return api.signUp(shiftId)
         .then((signup) => {
           const title = signup.status === 'waitlisted' ? `已加入候补，第 ${signup.position} 位` : '报名成功';
@@ -48,6 +49,8 @@ Component({
         })
         .catch((error) => { // the request module has shown the server's message
           if (error.reason === 'not_verified') this.offerJoinHousehold();
+          if (error.reason === 'birth_date_required') this.offerProfile('需要填写出生日期', error.message, '去填写');
+          if (error.reason === 'too_young') this.explainTooYoung(error.message);
         })
         .then(() => this.load()) // places and my sign-up changed, whatever happened
         .then(() => this.setData({ busyShiftId: null }));
@@ -70,11 +73,18 @@ Component({
     },
 
     offerJoinHousehold() {
-      return confirm({
-        title: '需要居民认证',
-        content: '报名志愿服务需要先用社区发放的邀请码加入家庭，完成居民认证。',
-        confirmText: '去认证',
-      }).then((ok) => { if (ok) wx.switchTab({ url: '/pages/profile/profile' }); });
+      return this.offerProfile('需要居民认证', '报名志愿服务需要先用社区发放的邀请码加入家庭，完成居民认证。', '去认证');
+    },
+
+    /** Say what is missing and offer 我的, where it is done (joining a household, the birth date). */
+    offerProfile(title, content, confirmText) {
+      return confirm({ title, content, confirmText })
+        .then((ok) => { if (ok) wx.switchTab({ url: '/pages/profile/profile' }); });
+    },
+
+    /** Shown whole in a dialog: a toast would cut the reason short. */
+    explainTooYoung(message) {
+      wx.showModal({ title: '未达到年龄要求', content: message, showCancel: false, confirmText: '知道了' });
     },
 
     onCheckIn(e) {

@@ -3,8 +3,9 @@
  * record, history and the points ledger. Star notifications link here: pages/volunteer/me/me.
  */
 const {
-  api, appendPage, toastError, formatHours, formatTime, nextStarText, pointsKindText,
+  api, formatHours, formatTime, nextStarText, pointsKindText,
 } = require('../../../utils/volunteer');
+const pagedList = require('../../../behaviors/paged-list');
 
 function historyRow(entry) {
   const flags = [];
@@ -31,6 +32,8 @@ function pointsRow(entry) {
 }
 
 Component({
+  behaviors: [pagedList], // the points ledger
+
   data: {
     summary: null,
     creditedHours: '0',
@@ -38,9 +41,6 @@ Component({
     nextStar: '',
     progress: 0,
     history: [],
-    points: [],
-    pointsPage: 1,
-    morePoints: false,
     loading: true,
     error: '',
   },
@@ -54,16 +54,12 @@ Component({
       return this.load().then(() => wx.stopPullDownRefresh());
     },
 
-    onReachBottom() {
-      if (this.data.morePoints && !this.loadingPoints) this.loadPoints(this.data.pointsPage + 1);
-    },
-
+    /** The summary, and the ledger's first page beside it. */
     load() {
       this.setData({ loading: !this.data.summary, error: '' });
-      return Promise.all([api.myVolunteering(), api.myPoints({ page: 1 })])
-        .then(([summary, points]) => {
+      return Promise.all([api.myVolunteering(), this.reload()])
+        .then(([summary]) => {
           const next = summary.next_star;
-          const { items, more } = appendPage([], points.map(pointsRow), 1);
           this.setData({
             summary,
             creditedHours: formatHours(summary.credited_hours),
@@ -71,24 +67,17 @@ Component({
             nextStar: nextStarText(next),
             progress: next ? Math.min(100, Math.floor((summary.credited_hours / next.hours) * 100)) : 100,
             history: (summary.history || []).map(historyRow),
-            points: items,
-            pointsPage: 1,
-            morePoints: more,
             loading: false,
           });
         })
         .catch((error) => this.setData({ loading: false, error: this.data.summary ? '' : error.message }));
     },
 
-    loadPoints(page) {
-      this.loadingPoints = true;
-      return api.myPoints({ page })
-        .then((rows) => {
-          const { items, more } = appendPage(this.data.points, rows.map(pointsRow), page);
-          this.setData({ points: items, pointsPage: page, morePoints: more });
-        }, toastError)
-        .then(() => { this.loadingPoints = false; });
+    fetchPage(page) {
+      return api.myPoints({ page }, { withHeaders: true });
     },
+
+    listItem: pointsRow,
 
     onRetry() {
       this.load();

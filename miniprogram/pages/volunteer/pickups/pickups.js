@@ -1,7 +1,8 @@
 /** 我的取货码 — my redemptions with their pickup codes; an uncollected one can be cancelled (points back). */
 const {
-  api, appendPage, toastError, confirm, formatTime, formatPickupCode, redemptionStatusText,
+  api, confirm, formatTime, formatPickupCode, redemptionStatusText,
 } = require('../../../utils/volunteer');
+const pagedList = require('../../../behaviors/paged-list');
 
 function row(r) {
   return Object.assign({}, r, {
@@ -13,42 +14,22 @@ function row(r) {
 }
 
 Component({
+  behaviors: [pagedList],
+
   data: {
-    items: [],
-    page: 1,
-    more: false,
-    loading: true,
-    loadingMore: false,
-    error: '',
     busyId: null,
   },
 
   methods: {
     onShow() {
-      this.load(1);
+      this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.load(1).then(() => wx.stopPullDownRefresh());
+    fetchPage(page) {
+      return api.myRedemptions({ page }, { withHeaders: true });
     },
 
-    onReachBottom() {
-      if (this.data.more && !this.data.loadingMore && !this.data.loading) this.load(this.data.page + 1);
-    },
-
-    load(page) {
-      this.setData(page === 1 ? { loading: !this.data.items.length, error: '' } : { loadingMore: true });
-      return api.myRedemptions({ page })
-        .then((rows) => {
-          const { items, more } = appendPage(this.data.items, rows.map(row), page);
-          this.setData({ items, more, page, loading: false, loadingMore: false });
-        })
-        .catch((error) => {
-          const inPlace = page === 1 && !this.data.items.length;
-          this.setData({ loading: false, loadingMore: false, error: inPlace ? error.message : '' });
-          if (!inPlace) toastError(error);
-        });
-    },
+    listItem: row,
 
     onCancel(e) {
       const { id, name, points } = e.currentTarget.dataset;
@@ -59,13 +40,9 @@ Component({
         this.setData({ busyId: id });
         return api.cancelRedemption(id)
           .then(() => wx.showToast({ title: '已取消，积分已退回', icon: 'none' }), () => {})
-          .then(() => this.load(1))
+          .then(() => this.reload())
           .then(() => this.setData({ busyId: null }));
       });
-    },
-
-    onRetry() {
-      this.load(1);
     },
 
     goShop() {

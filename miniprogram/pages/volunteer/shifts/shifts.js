@@ -1,7 +1,8 @@
 /** 我的班次 — my sign-ups, upcoming or past: status, waitlist position, attendance; check in or cancel. */
 const {
-  api, appendPage, toastError, confirm, formatRange, signupStatusText, attendanceText, checkinOpen, parseTime,
+  api, confirm, formatRange, signupStatusText, attendanceText, checkinOpen, parseTime,
 } = require('../../../utils/volunteer');
+const pagedList = require('../../../behaviors/paged-list');
 
 /** A sign-up as the list shows it. */
 function row(signup, now = Date.now()) {
@@ -18,50 +19,28 @@ function row(signup, now = Date.now()) {
 }
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     when: 'upcoming',
-    items: [],
-    page: 1,
-    more: false,
-    loading: false,
-    loadingMore: false,
-    error: '',
     busyId: null,
   },
 
   methods: {
     onShow() {
-      this.load(1);
-    },
-
-    onPullDownRefresh() {
-      return this.load(1).then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (this.data.more && !this.data.loadingMore && !this.data.loading) this.load(this.data.page + 1);
+      this.reload();
     },
 
     onTabChange(e) {
-      this.setData({ when: e.detail.value, items: [] });
-      this.load(1);
+      this.setData({ when: e.detail.value });
+      this.reload({ clear: true });
     },
 
-    load(page) {
-      const { when } = this.data;
-      this.setData(page === 1 ? { loading: !this.data.items.length, error: '' } : { loadingMore: true });
-      return api.mySignups({ when, page })
-        .then((rows) => {
-          if (when !== this.data.when) return;
-          const { items, more } = appendPage(this.data.items, rows.map((s) => row(s)), page);
-          this.setData({ items, more, page, loading: false, loadingMore: false });
-        })
-        .catch((error) => {
-          const inPlace = page === 1 && !this.data.items.length;
-          this.setData({ loading: false, loadingMore: false, error: inPlace ? error.message : '' });
-          if (!inPlace) toastError(error);
-        });
+    fetchPage(page) {
+      return api.mySignups({ when: this.data.when, page }, { withHeaders: true });
     },
+
+    listItem: row,
 
     onOpen(e) {
       wx.navigateTo({ url: `/pages/volunteer/activity/activity?id=${e.currentTarget.dataset.activity}` });
@@ -81,13 +60,9 @@ Component({
         this.setData({ busyId: id });
         return api.cancelSignup(id)
           .then(() => wx.showToast({ title: '已取消报名', icon: 'success' }), () => {})
-          .then(() => this.load(1))
+          .then(() => this.reload())
           .then(() => this.setData({ busyId: null }));
       });
-    },
-
-    onRetry() {
-      this.load(1);
     },
 
     onFindActivities() {

@@ -3,6 +3,7 @@
  * unless they are mine. A filter shows only the overdue ones.
  */
 const { get } = require('../../../utils/request');
+const pagedList = require('../../../behaviors/paged-list');
 
 const PAGE_SIZE = 30;
 const FILTERS = [
@@ -11,14 +12,11 @@ const FILTERS = [
 ];
 
 Component({
+  behaviors: [pagedList],
+
   data: {
     filters: FILTERS,
     filter: 'all',
-    items: [],
-    page: 1,
-    hasMore: false,
-    loadState: 'loading', // loading | ready | error | forbidden
-    loadingMore: false,
   },
 
   methods: {
@@ -26,43 +24,17 @@ Component({
       return this.reload();
     },
 
-    onPullDownRefresh() {
-      return this.reload().then(() => wx.stopPullDownRefresh());
-    },
-
-    onReachBottom() {
-      if (!this.data.hasMore || this.data.loadingMore) return Promise.resolve();
-      this.setData({ loadingMore: true });
-      return this.fetch(this.data.page + 1)
-        .then((found) => this.setData({
-          items: this.data.items.concat(found), page: this.data.page + 1, hasMore: found.length === PAGE_SIZE,
-        }), () => {})
-        .then(() => this.setData({ loadingMore: false }));
-    },
-
     onFilterTap(e) {
       const { key } = e.currentTarget.dataset;
       if (key === this.data.filter) return Promise.resolve();
-      this.setData({ filter: key, items: [] });
-      return this.reload();
+      this.setData({ filter: key });
+      return this.reload({ clear: true });
     },
 
-    fetch(page) {
+    fetchPage(page) {
       const query = { view: 'grid', open: true, page, page_size: PAGE_SIZE };
       if (this.data.filter === 'overdue') query.overdue = true;
-      return get('/api/v1/cases', query, { silent: true });
-    },
-
-    reload() {
-      const filter = this.data.filter;
-      if (!this.data.items.length) this.setData({ loadState: 'loading' });
-      return this.fetch(1).then(
-        (found) => {
-          if (filter !== this.data.filter) return;
-          this.setData({ items: found, page: 1, hasMore: found.length === PAGE_SIZE, loadState: 'ready' });
-        },
-        (error) => this.setData({ loadState: error.status === 403 ? 'forbidden' : 'error' }),
-      );
+      return get('/api/v1/cases', query, { silent: true, withHeaders: true });
     },
 
     onOpen(e) {

@@ -6,8 +6,8 @@
 const { get, post } = require('../../../utils/request');
 const {
   OPEN_STATUSES, RETURN_REASONS, WORKER_TEMPLATE_KINDS, formatTime, dueText, actionSet, wgs84ToGcj02,
-  askConsent, loadTemplates,
 } = require('../../../utils/cases');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
 
 const SUCCESS_TEXT = { accept: '已受理', start: '已开始处理', resolve: '已提交办结，等待居民确认', return: '已退回，将重新派单' };
 
