@@ -782,3 +782,54 @@ describe('committee', () => {
     expect(page.querySelectorAll('.moderation__item')).toHaveLength(1);
   });
 });
+
+// Last in the file: the consent module keeps the templates it loaded for the rest of the app's life.
+describe('subscribe-message consent, asked inside the tap', () => {
+  const TEMPLATES = { voting_opened: 't-open', topic_closed: 't-closed', comment_replied: 't-reply', topic_approved: 't-ok' };
+  let asked;
+  beforeEach(() => {
+    asked = [];
+    wx.requestSubscribeMessage = ({ tmplIds, success }) => {
+      asked.push(tmplIds);
+      success(Object.fromEntries(tmplIds.map((id) => [id, id === 't-closed' ? 'reject' : 'accept'])));
+    };
+  });
+  afterEach(() => { delete wx.requestSubscribeMessage; });
+
+  test('supporting asks for the voting and result messages, commenting for replies; accepted ones are recorded', async () => {
+    serve({
+      'GET /api/v1/subscriptions': { templates: TEMPLATES },
+      'POST /api/v1/subscriptions': { accepted: {} },
+      'GET /api/v1/topics/7': topic({ viewer: viewer({ can_support: true }) }),
+      'GET /api/v1/topics/7/comments': [],
+      'POST /api/v1/topics/7/support': topic({ support_count: 4, viewer: viewer({ supported: true }) }),
+      'POST /api/v1/topics/7/comments': (data) => Promise.resolve(comment({ id: 32, body: data.body, mine: true, replies: undefined })),
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    tapButton(page, '.detail__support-button');
+    await settle();
+    expect(asked).toEqual([['t-open', 't-closed']]);
+    expect(sentTo('POST', '/api/v1/subscriptions').map((s) => s.data)).toEqual([{ template_ids: ['t-open'] }]);
+
+    typeInto(page, '.detail__draft', '支持');
+    await settle();
+    tapButton(page, '.detail__post');
+    await settle();
+    expect(asked).toEqual([['t-open', 't-closed'], ['t-reply']]);
+    expect(sentTo('POST', '/api/v1/topics/7/comments')).toHaveLength(1);
+  });
+
+  test('a resident proposing is asked about the review and the vote (only configured templates)', async () => {
+    serve({ 'GET /api/v1/me': { id: 2, verified: true, roles: [], household: { id: 3, grid_id: 5 } },
+      'GET /api/v1/subscriptions': { templates: TEMPLATES }, 'POST /api/v1/subscriptions': { accepted: {} },
+      'POST /api/v1/topics': topic({ id: 12, phase: 'pending_review' }) });
+    const page = await open('pages/topics/propose/propose');
+    typeInto(page, '.propose__title', '新建非机动车棚');
+    typeInto(page, '.propose__body', '3 幢旁的空地可以建车棚。');
+    await settle();
+    tapButton(page, '.propose__submit');
+    await settle();
+    expect(asked).toEqual([['t-ok', 't-open']]);
+    expect(sentTo('POST', '/api/v1/topics')).toHaveLength(1);
+  });
+});

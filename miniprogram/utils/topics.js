@@ -66,6 +66,15 @@ const MODERATION_ACTIONS = {
 };
 
 /** Why the viewer cannot vote or support, in words (the backend's `reason` codes). */
+// Subscribe messages a resident is asked to allow (inside the tap, as WeChat requires; three at most):
+// a supporter hears when voting opens and when it ends, a commenter when someone replies, a proposer
+// how the review went and when voting opens.
+const CONSENT_KINDS = {
+  support: ['voting_opened', 'topic_closed'],
+  comment: ['comment_replied'],
+  propose: ['topic_approved', 'topic_rejected', 'voting_opened'],
+};
+
 const REFUSALS = {
   already_voted: '您已投票，每人只能投一次',
   household_already_voted: '您家已有成员投票（按户投票，每户一票）',
@@ -324,6 +333,7 @@ module.exports = {
   OUTCOMES,
   MODERATION_ACTIONS,
   REFUSALS,
+  CONSENT_KINDS,
   RECEIPTS_KEY,
   labelOf,
   formatTime,

@@ -4,9 +4,10 @@
  * stances, one level of replies, reports (举报) and, for the committee, moderation.
  */
 const { download } = require('../../../utils/request');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
 const {
   api, confirmAction, describeResults, describeResponse, describeTopic, formatTime, labelOf, receiptsFor,
-  MODERATION_ACTIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
+  CONSENT_KINDS, MODERATION_ACTIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
 } = require('../../../utils/topics');
 const pagedList = require('../../../behaviors/paged-list');
 
@@ -122,6 +123,7 @@ Component({
 
   methods: {
     onLoad(query) {
+      loadTemplates().then((templates) => { this.templates = templates; }); // ready before any tap
       this.setData({ id: Number(query && query.id) || 0 });
       if (!this.data.id) {
         this.setData({ loading: false, error: '未找到该议题' });
@@ -179,6 +181,7 @@ Component({
 
     onSupport() {
       if (this.data.supporting || !this.data.view.support || !this.data.view.support.can) return Promise.resolve();
+      askConsent(this.templates, CONSENT_KINDS.support); // must run inside the tap
       this.setData({ supporting: true });
       const wasOnAgenda = this.data.topic.on_agenda;
       return api.support(this.data.id)
@@ -253,6 +256,7 @@ Component({
         return Promise.resolve();
       }
       if (this.data.posting) return Promise.resolve();
+      askConsent(this.templates, CONSENT_KINDS.comment); // must run inside the tap
       this.setData({ posting: true });
       const parentId = this.data.replyTo ? this.data.replyTo.id : null;
       return api.comment(this.data.id, { body, stance: this.data.stance, parentId })

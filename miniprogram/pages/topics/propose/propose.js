@@ -4,7 +4,8 @@
  * With `?community_id=` a committee member of that community publishes a topic straight into discussion.
  */
 const { get } = require('../../../utils/request');
-const { api, committeeCommunityIds } = require('../../../utils/topics');
+const { askConsent, loadTemplates } = require('../../../utils/consent');
+const { api, committeeCommunityIds, CONSENT_KINDS } = require('../../../utils/topics');
 
 const MAX_PHOTOS = 9;
 
@@ -32,6 +33,7 @@ Component({
 
   methods: {
     onLoad(query) {
+      loadTemplates().then((templates) => { this.templates = templates; }); // ready before the tap
       this.requestedCommunity = Number(query && query.community_id) || 0;
       return get('/api/v1/me', undefined, { silent: true })
         .then((me) => {
@@ -113,6 +115,7 @@ Component({
         wx.showToast({ title: error, icon: 'none' });
         return Promise.resolve();
       }
+      if (!this.data.communityId) askConsent(this.templates, CONSENT_KINDS.propose); // a proposal waits for review
       this.setData({ submitting: true });
       return api.propose(data)
         .then((topic) => {
