@@ -46,6 +46,12 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         # {"case_progress": {"template_id": "…", "fields": {"thing1": "title", "phrase2": "status", "time3": "time"}}}
         "WECHAT_TEMPLATES": json.loads(env.get("WECHAT_TEMPLATES", "{}")),
         "WECHAT_MINIPROGRAM_STATE": env.get("WECHAT_MINIPROGRAM_STATE", "formal"),
+        # The token typed into the mini-program console's 消息推送 (message push) settings; it signs the
+        # pushes WeChat sends to /api/v1/wechat/push. Plaintext or compatible mode only (no safe mode).
+        "WECHAT_PUSH_TOKEN": env.get("WECHAT_PUSH_TOKEN", ""),
+        # This API as the internet reaches it (e.g. https://linli.example.org): WeChat downloads photos
+        # to check them from signed links under it.
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         "MEDIA_ROOT": env.get("MEDIA_ROOT", str(instance / "media")),
         # Behind nginx: answer media requests with `X-Accel-Redirect: <prefix><key>` instead of bytes.
         "MEDIA_ACCEL_REDIRECT": env.get("MEDIA_ACCEL_REDIRECT", ""),
@@ -90,3 +96,5 @@ def check(config: dict) -> None:
         raise ConfigError("DEV_LOGIN must be off in production")
     if not (config.get("WECHAT_APPID") and config.get("WECHAT_SECRET")):
         raise ConfigError("WECHAT_APPID and WECHAT_SECRET are required in production")
+    if not str(config.get("PUBLIC_BASE_URL") or "").startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL must be the https:// address WeChat downloads photos from in production")

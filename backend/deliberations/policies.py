@@ -109,4 +109,9 @@ def _topic_photo_visible(actor: Actor, topic_id: int) -> bool:
     return _topic(topic_id) is not None and allowed("topic.view", actor, topic_id=topic_id)
 
 
-register_attachment_viewer("topic", _topic_photo_visible)
+def _topic_photo_managed(actor: Actor, topic_id: int) -> bool:
+    """A photo the image check has not passed is seen (and decided) by the topic's managers."""
+    return _topic(topic_id) is not None and allowed("topic.manage", actor, topic_id=topic_id)
+
+
+register_attachment_viewer("topic", _topic_photo_visible, _topic_photo_managed)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from backend.core.db import utcnow
-from backend.core.policies import Actor
+from backend.core.policies import Actor, allowed
 from backend.deliberations import ballots, comments, moderation
 from backend.deliberations.eligibility import membership
 from backend.deliberations.models import Comment, DeliberationSettings, Poll, Topic
@@ -49,7 +49,8 @@ def topic_detail(topic: Topic, viewer: Actor, now: datetime | None = None) -> di
                   "grid_ids": [s.grid_id for s in topic.scopes if not s.building],
                   "buildings": [{"grid_id": s.grid_id, "building": s.building} for s in topic.scopes if s.building]},
         "photos": [{"id": p.id, "url": url_for("media.MediaContent", media_id=p.id),
-                    "thumbnail_url": url_for("media.MediaThumbnail", media_id=p.id)} for p in photos],
+                    "thumbnail_url": url_for("media.MediaThumbnail", media_id=p.id), "screening": p.screening}
+                   for p in photos if allowed("photo.view", viewer, media=p)],
         "on_agenda_at": topic.on_agenda_at, "reviewed_at": topic.reviewed_at, "closed_at": topic.closed_at,
         "comment_count": comments.comment_count(topic.id),
         "ballot": ballot_view(topic, topic.poll),

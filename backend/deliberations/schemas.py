@@ -236,6 +236,8 @@ class TopicPhotoSchema(ma.Schema):
     id = ma.fields.Integer()
     url = ma.fields.String()
     thumbnail_url = ma.fields.String()
+    screening = ma.fields.String(metadata={"description": "WeChat's image check: pass | pending | review | risky; "
+                                                          "only the uploader and managers see other than pass"})
 
 
 class TopicViewerSchema(ma.Schema):

@@ -26,6 +26,7 @@ from backend.deliberations.screening import SCENE_FORUM, screen
 from backend.extensions import db
 from backend.grids.models import Community
 from backend.media.models import MediaFile
+from backend.media.screening import screen_photos
 
 DEFAULT_SUPPORT_COUNT = 20
 DEFAULT_RESPONSE_DAYS = 15
@@ -168,6 +169,7 @@ def create_topic(actor: Actor, data: dict, now: datetime | None = None) -> Topic
     db.session.flush()
     for photo in photos:
         photo.attached_type, photo.attached_id = "topic", topic.id
+    screen_photos(photos, SCENE_FORUM)  # residents see them once WeChat's image check passes them
     if topic.phase == "pending_review":
         notices.topic_proposed(topic)
     db.session.commit()

@@ -12,7 +12,9 @@ class MediaFile(TimestampMixin, db.Model):
     """An uploaded photo — 照片 — re-encoded, with its thumbnail, stored under generated keys.
 
     `attached_type`/`attached_id` name the object a later feature attaches it to (a case, a topic);
-    both are NULL until then.
+    both are NULL until then. `screening` is WeChat's image check (see `backend.media.screening`):
+    `pass` unless a feature asked for a check, `pending` until the verdict is pushed, then `pass`,
+    `review` (held for the object's managers) or `risky` (managers only).
     """
 
     __tablename__ = "media_files"
@@ -20,6 +22,7 @@ class MediaFile(TimestampMixin, db.Model):
         sa.CheckConstraint("content_type IN ('image/jpeg', 'image/png')", name="content_type"),
         sa.CheckConstraint("(attached_type IS NULL) = (attached_id IS NULL)", name="attachment"),
         sa.CheckConstraint("width > 0 AND height > 0 AND size > 0", name="positive_size"),
+        sa.CheckConstraint("screening IN ('pass', 'pending', 'review', 'risky')", name="screening"),
         sa.Index("ix_media_files_attachment", "attached_type", "attached_id"),
     )
 
@@ -34,3 +37,5 @@ class MediaFile(TimestampMixin, db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))  # of the stored photo, as served
     attached_type: Mapped[str | None] = mapped_column(sa.String(32))
     attached_id: Mapped[int | None]
+    screening: Mapped[str] = mapped_column(sa.String(16), default="pass", server_default="pass")
+    screening_trace_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # mediaCheckAsync's

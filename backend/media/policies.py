@@ -7,15 +7,25 @@ feature registered (`backend.media.service.register_attachment_viewer`).
 from __future__ import annotations
 
 from backend.core.policies import policy
+from backend.extensions import db
 from backend.media.models import MediaFile
-from backend.media.service import attachment_allows_view
+from backend.media.service import may_manage_photo, may_view_photo
 
 
 @policy("photo.view")
 def _photo_view(actor, media: MediaFile | None = None, **_):
-    """The uploader, and whoever may see the case or topic the photo is attached to."""
+    """The uploader, and whoever may see the case or topic the photo is attached to (once its image check passed)."""
     if actor is None:
         return False
     if media is None:
         return True  # the service answers 404 for a photo the caller may not see
-    return media.owner_id == actor.user_id or attachment_allows_view(actor, media.attached_type, media.attached_id)
+    return may_view_photo(actor, media)
+
+
+@policy("photo.moderate")
+def _photo_moderate(actor, media_id: int | None = None, **_):
+    """Whoever manages the case or topic the photo is attached to (a committee for a topic's photos)."""
+    if actor is None:
+        return False
+    media = db.session.get(MediaFile, media_id) if media_id is not None else None
+    return media is None or may_manage_photo(actor, media)

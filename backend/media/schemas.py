@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import url_for
 from flask_smorest.fields import Upload
+from marshmallow import validate
 
 # The documented body of the byte-serving endpoints.
 IMAGE_BYTES = {"type": "string", "format": "binary"}
@@ -23,3 +24,43 @@ class MediaSchema(ma.Schema):
     height = ma.fields.Integer()
     content_type = ma.fields.String(metadata={"description": "`image/jpeg`, or `image/png` when it has transparency"})
     size = ma.fields.Integer(metadata={"description": "Bytes of the stored photo"})
+
+
+class PublicLinkArgsSchema(ma.Schema):
+    # Lenient on purpose: a missing or malformed value is a 404 like any other bad link, not a 422.
+    expires = ma.fields.String(load_default="", metadata={"description": "Unix time the link stops working"})
+    signature = ma.fields.String(load_default="", metadata={"description": "HMAC of the photo id and `expires`"})
+
+
+class PushSignatureSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # WeChat may add openid, encrypt_type, msg_signature
+
+    signature = ma.fields.String(required=True, metadata={"description": "sha1 of the sorted token, timestamp, nonce"})
+    timestamp = ma.fields.String(required=True)
+    nonce = ma.fields.String(required=True)
+
+
+class PushCheckSchema(PushSignatureSchema):
+    echostr = ma.fields.String(required=True, metadata={"description": "Echoed back when the signature is right"})
+
+
+class MediaCheckEventSchema(ma.Schema):
+    """The pushed event, plaintext JSON; only `wxa_media_check` is acted on."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    Event = ma.fields.String(load_default="")
+    trace_id = ma.fields.String(load_default="")
+    result = ma.fields.Dict(load_default=dict, metadata={"description": "`suggest`: pass | review | risky; `label`"})
+
+
+class PhotoModerationSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=validate.OneOf(("pass", "risky")),
+                                metadata={"description": "`pass` shows the photo; `risky` keeps it from residents"})
+
+
+class PhotoScreeningSchema(ma.Schema):
+    id = ma.fields.Integer()
+    screening = ma.fields.String(metadata={"description": "pass | pending | review | risky"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, NamedTuple
 
 from flask import current_app
 from PIL import Image, ImageOps
@@ -20,20 +20,30 @@ THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
 
 AttachmentViewer = Callable[[Actor, int], bool]
-# attached_type → who may see the object with that id (see `register_attachment_viewer`).
-_attachment_viewers: dict[str, AttachmentViewer] = {}
 
 
-def register_attachment_viewer(attached_type: str, viewer: AttachmentViewer) -> None:
+class _AttachmentRules(NamedTuple):
+    viewer: AttachmentViewer  # who may see the object with that id
+    manager: AttachmentViewer | None  # who manages it
+
+
+# attached_type → its rules (see `register_attachment_viewer`).
+_attachment_viewers: dict[str, _AttachmentRules] = {}
+
+
+def register_attachment_viewer(attached_type: str, viewer: AttachmentViewer,
+                               manager: AttachmentViewer | None = None) -> None:
     """Let a feature that attaches photos to its objects say who may see them — media's one extension point.
 
     A photo attached to an object of `attached_type` is seen by its uploader and by whoever
     `viewer(actor, attached_id)` lets see that object; a type nobody registered shows its photos to
-    the uploader only. Features register from their `policies.py`, so media imports none of them.
+    the uploader only. A photo the image check has not passed (`MediaFile.screening`) is seen only by
+    whoever `manager(actor, attached_id)` lets manage the object, and by its uploader unless it was
+    found risky. Features register from their `policies.py`, so media imports none of them.
     """
     if attached_type in _attachment_viewers:
         raise ValueError(f"attachment viewer for {attached_type!r} registered twice")
-    _attachment_viewers[attached_type] = viewer
+    _attachment_viewers[attached_type] = _AttachmentRules(viewer, manager)
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,22 @@ def read_stored(key: str) -> bytes:
         return stored.read()
 
 
-def attachment_allows_view(actor: Actor, attached_type: str | None, attached_id: int | None) -> bool:
-    """Whether the object a photo is attached to lets the actor see it (False when attached to nothing)."""
-    decide = _attachment_viewers.get(attached_type) if attached_type else None
-    return decide is not None and attached_id is not None and decide(actor, attached_id)
+def may_view_photo(actor: Actor, media: MediaFile) -> bool:
+    """The uploader and the attached object's viewers once the photo passed its check; until then (or
+    when held for review) the uploader and the object's managers; a risky photo, the managers only."""
+    if media.screening == "pass":
+        return media.owner_id == actor.user_id or _attachment_allows(actor, media, "viewer")
+    if media.screening != "risky" and media.owner_id == actor.user_id:
+        return True
+    return _attachment_allows(actor, media, "manager")
+
+
+def may_manage_photo(actor: Actor, media: MediaFile) -> bool:
+    """Whether the actor manages the object the photo is attached to (False when attached to nothing)."""
+    return _attachment_allows(actor, media, "manager")
+
+
+def _attachment_allows(actor: Actor, media: MediaFile, rule: str) -> bool:
+    registered = _attachment_viewers.get(media.attached_type) if media.attached_type else None
+    decide = getattr(registered, rule) if registered is not None else None
+    return decide is not None and media.attached_id is not None and decide(actor, media.attached_id)

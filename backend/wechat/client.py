@@ -231,6 +231,18 @@ class WeChatClient:
         return SecCheckResult(suggest=result.get("suggest", "review"), label=int(result.get("label", 0)),
                               trace_id=data.get("trace_id", ""))
 
+    def media_check_async(self, media_url: str, openid: str, scene: int = 3, media_type: int = 2) -> str:
+        """Ask mediaCheckAsync v2 to check an image (2) or audio (1) at a public https URL; returns the trace id.
+
+        The verdict is pushed later as a `wxa_media_check` event carrying the same trace id.
+        """
+        body = {"media_url": media_url, "media_type": media_type, "version": 2, "scene": scene, "openid": openid}
+        data = self._call("POST", "/wxa/media_check_async", json=body)
+        trace_id = data.get("trace_id")
+        if not trace_id:
+            raise WeChatUnavailable(-1, "media_check_async answered without a trace_id")
+        return str(trace_id)
+
     def get_wxacode_unlimited(self, scene: str, page: str, *, check_path: bool = True,
                               env_version: str = "release", width: int = 430) -> bytes:
         """Return the image bytes of an unlimited mini-program code for page?scene."""

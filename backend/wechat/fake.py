@@ -70,6 +70,7 @@ class FakeWeChat:
         self.tokens: list[str] = []              # every access token issued, oldest first
         self.token_uses: list[tuple[str, str, int]] = []  # (path, access_token, errcode of the check)
         self.sent_messages: list[dict[str, Any]] = []
+        self.media_checks: list[dict[str, Any]] = []  # accepted mediaCheckAsync bodies, each with its trace_id
         self._expires: dict[str, float] = {}
         self._revoked: set[str] = set()
         self._current: str | None = None
@@ -83,6 +84,7 @@ class FakeWeChat:
             "/wxa/business/getuserphonenumber": ("POST", True, self._phone_number),
             "/cgi-bin/message/subscribe/send": ("POST", True, self._subscribe_send),
             "/wxa/msg_sec_check": ("POST", True, self._msg_sec_check),
+            "/wxa/media_check_async": ("POST", True, self._media_check_async),
             "/wxa/getwxacodeunlimit": ("POST", True, self._wxacode),
         }
 
@@ -243,13 +245,20 @@ class FakeWeChat:
         self.sent_messages.append(body)
         return {"errcode": 0, "errmsg": "ok"}
 
-    def _msg_sec_check(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _sec_check_refusal(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The error the v2 security checks give for a bad version, openid or scene, if any."""
         if body.get("version") != 2:
             return self._err(47001, "fake supports version 2 only")
         if not body.get("openid"):
             return self._err(40003)
         if body.get("scene") not in (1, 2, 3, 4):
             return self._err(40129)
+        return None
+
+    def _msg_sec_check(self, body: dict[str, Any]) -> dict[str, Any]:
+        refusal = self._sec_check_refusal(body)
+        if refusal is not None:
+            return refusal
         content = body.get("content") or ""
         if not content or len(content) > 2500:
             return self._err(44002 if not content else 47001)
@@ -265,6 +274,24 @@ class FakeWeChat:
                 suggest, label = hit, hit_label
         return {"errcode": 0, "errmsg": "ok", "trace_id": secrets.token_hex(12),
                 "result": {"suggest": suggest, "label": label}, "detail": detail}
+
+    def _media_check_async(self, body: dict[str, Any]) -> dict[str, Any]:
+        refusal = self._sec_check_refusal(body)
+        if refusal is not None:
+            return refusal
+        if body.get("media_type") not in (1, 2) or not str(body.get("media_url", "")).startswith("https://"):
+            return self._err(47001)
+        trace_id = secrets.token_hex(12)
+        self.media_checks.append({**body, "trace_id": trace_id})
+        return {"errcode": 0, "errmsg": "ok", "trace_id": trace_id}
+
+    def media_check_event(self, trace_id: str, suggest: str, label: int = 100) -> dict[str, Any]:
+        """The `wxa_media_check` event WeChat would push (plaintext JSON) with this verdict."""
+        return {"ToUserName": "gh_fake", "FromUserName": "o-wechat-system", "CreateTime": int(time.time()),
+                "MsgType": "event", "Event": "wxa_media_check", "appid": self.appid, "trace_id": trace_id,
+                "version": 2, "result": {"suggest": suggest, "label": label},
+                "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label,
+                            "prob": 90}]}
 
     def _wxacode(self, body: dict[str, Any]) -> dict[str, Any] | Response:
         scene, page = str(body.get("scene", "")), str(body.get("page", ""))

@@ -59,9 +59,10 @@ def test_messages_are_chinese(client):
 
 def test_production_refuses_unsafe_settings():
     base = {"LINLI_ENV": "production", "SECRET_KEY": "x" * 40, "DEV_LOGIN": "0",
-            "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s"}
+            "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "PUBLIC_BASE_URL": "https://linli.example.org"}
     check(from_environment(base))  # safe settings pass
-    for unsafe in ({"SECRET_KEY": ""}, {"SECRET_KEY": "short"}, {"DEV_LOGIN": "1"}, {"WECHAT_SECRET": ""}):
+    for unsafe in ({"SECRET_KEY": ""}, {"SECRET_KEY": "short"}, {"DEV_LOGIN": "1"}, {"WECHAT_SECRET": ""},
+                   {"PUBLIC_BASE_URL": ""}, {"PUBLIC_BASE_URL": "http://linli.example.org"}):
         with pytest.raises(ConfigError):
             check(from_environment({**base, **unsafe}))
     default_secret = dict(base)

@@ -363,7 +363,7 @@ def test_only_the_key_that_sealed_a_ballot_opens_it(make_app, sealed_with, opene
 
 def test_production_refuses_a_weak_ballot_seal_key():
     safe = {"LINLI_ENV": "production", "SECRET_KEY": "x" * 40, "DEV_LOGIN": "0", "WECHAT_APPID": "wx1",
-            "WECHAT_SECRET": "s"}
+            "WECHAT_SECRET": "s", "PUBLIC_BASE_URL": "https://linli.example.org"}
     check(from_environment(safe))  # unset: derived from SECRET_KEY
     check(from_environment({**safe, "BALLOT_SEAL_KEY": SEAL_KEY}))
     for weak in ("short-seal-key", DEFAULT_SECRET):

@@ -372,3 +372,18 @@ def test_no_secrets_in_logs(fake_wechat, wechat_client, caplog):
     assert "jscode2session" in caplog.text  # httpx did log the requests...
     for secret in (fake.secret, session.session_key, "13912345678", *fake.tokens):
         assert secret not in caplog.text  # ...with credentials redacted
+
+
+def test_media_check_async_returns_the_trace_id(fake_wechat, wechat_client):
+    trace_id = wechat_client.media_check_async("https://linli.example.org/p.jpg?sig=1", "o-alice", scene=3)
+    [check] = fake_wechat.fake.media_checks
+    assert check == {"media_url": "https://linli.example.org/p.jpg?sig=1", "media_type": 2, "version": 2,
+                     "scene": 3, "openid": "o-alice", "trace_id": trace_id}
+
+
+@pytest.mark.parametrize("url, openid, errcode", [("http://linli.example.org/p.jpg", "o-alice", 47001),
+                                                   ("https://linli.example.org/p.jpg", "", 40003)])
+def test_media_check_async_refusals(fake_wechat, wechat_client, url, openid, errcode):
+    with pytest.raises(WeChatError) as refused:
+        wechat_client.media_check_async(url, openid)
+    assert refused.value.errcode == errcode and fake_wechat.fake.media_checks == []
