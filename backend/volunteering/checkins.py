@@ -26,14 +26,13 @@ from backend.core.errors import Conflict, InvalidTransition, Unprocessable
 from backend.extensions import db
 from backend.volunteering import jobs, ledger
 from backend.volunteering.models import Attendance, Shift, ShiftSignup
-from backend.volunteering.service import get_shift, settings_of
+from backend.volunteering.service import CHECKIN_OPENS_BEFORE, get_shift, settings_of
 from backend.volunteering.signups import get_signup
 from backend.wechat import WeChatError
 
 log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 30
-OPENS_BEFORE = timedelta(minutes=60)  # check-in opens this long before the shift starts
 CLOSES_AFTER = timedelta(hours=2)     # check-out stays open this long after the end; then the sweep closes it
 CHECKIN_PAGE = "pages/volunteer/checkin/checkin"
 MAC_LENGTH = 12
@@ -97,7 +96,7 @@ def issue_code(shift_id: int, now: datetime | None = None) -> CheckinCode:
     shift = get_shift(shift_id)
     if shift.cancelled_at is not None:
         raise InvalidTransition("活动已取消", reason="activity_cancelled")
-    if now < shift.starts_at - OPENS_BEFORE:
+    if now < shift.starts_at - CHECKIN_OPENS_BEFORE:
         raise Conflict("签到将在班次开始前 1 小时开放", reason="checkin_not_open")
     if now > shift.ends_at + CLOSES_AFTER:
         raise Conflict("签到已结束", reason="checkin_closed")
@@ -214,7 +213,7 @@ def _check_distance(shift: Shift, lat: float | None, lng: float | None) -> None:
 
 def _check_in(signup: ShiftSignup, shift: Shift, method: str, by_user_id: int | None,
               lat: float | None, lng: float | None, now: datetime) -> Attendance:
-    if now < shift.starts_at - OPENS_BEFORE:
+    if now < shift.starts_at - CHECKIN_OPENS_BEFORE:
         raise Conflict("签到将在班次开始前 1 小时开放", reason="checkin_not_open")
     if now >= shift.ends_at:
         raise Conflict("班次已结束，不能再签到", reason="checkin_closed")

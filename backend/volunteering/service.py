@@ -32,6 +32,7 @@ MAX_LEAD = timedelta(days=366)          # how far ahead a shift may be scheduled
 DEFAULT_CANCEL_NOTICE = timedelta(hours=24)  # the default cancellation cutoff, before the start
 DEFAULT_POINTS_PER_HOUR = 10
 DEFAULT_CHECKIN_RADIUS_M = 500
+CHECKIN_OPENS_BEFORE = timedelta(minutes=60)  # check-in opens this long before a shift starts
 ANNOUNCED = ("starts_at", "ends_at", "place")  # a change of these is a new revision, told to everyone signed up
 
 
@@ -348,6 +349,10 @@ def _edited_values(shift: Shift, changes: dict, now: datetime) -> dict:
     values = {field: changes[field] for field in columns if field in changes}
     if "waitlist" in changes:
         values["waitlist_enabled"] = changes["waitlist"]
+    if now >= shift.starts_at - CHECKIN_OPENS_BEFORE and any(
+            field in values and values[field] != getattr(shift, field) for field in ANNOUNCED):
+        # Volunteers may be checked in already: moving the shift under them would misplace their hours.
+        raise InvalidTransition("签到已开始，不能再修改时间和地点", reason="invalid_transition")
     starts_at, ends_at = values.get("starts_at", shift.starts_at), values.get("ends_at", shift.ends_at)
     if (starts_at, ends_at) != (shift.starts_at, shift.ends_at):
         problem = _time_problem(starts_at, ends_at, now)

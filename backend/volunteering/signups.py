@@ -274,7 +274,10 @@ def send_reminder(signup_id: int, which: str, now: datetime | None = None, revis
     signup = db.session.get(ShiftSignup, signup_id, populate_existing=True)
     if signup is None or signup.status != "confirmed":
         return False
-    shift = signup.shift
+    # A share lock on the shift: an edit (which locks it for update) either waits for this reminder or
+    # has committed its new revision before the check below, so no reminder goes out for an old time.
+    shift = db.session.scalar(sa.select(Shift).where(Shift.id == signup.shift_id).with_for_update(read=True)
+                              .execution_options(populate_existing=True))
     if shift.cancelled_at is not None or now >= shift.starts_at:
         return False
     if revision is not None and revision != shift.revision:

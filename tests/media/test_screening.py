@@ -210,7 +210,8 @@ def test_the_signed_link_works_only_unexpired_untampered_and_for_its_photo(wecha
 
     assert get(public_link(photo["id"])).status_code == 200
     expired = get(public_link(photo["id"], now=time.time() - 3601))
-    tampered = get(public_link(photo["id"])[:-1] + "0")
+    link = public_link(photo["id"])
+    tampered = get(link[:-1] + ("1" if link.endswith("0") else "0"))  # one hex digit of the signature changed
     wrong_photo = get(public_link(photo["id"]).replace(f"/media/{photo['id']}/", f"/media/{other['id']}/"))
     stretched = urlsplit(public_link(photo["id"]))
     query = parse_qs(stretched.query)

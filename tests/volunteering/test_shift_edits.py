@@ -213,6 +213,15 @@ def test_no_edits_once_the_shift_started_or_the_activity_was_cancelled(client, w
         assert refused.json["message"] == "班次已开始，不能再修改"
     assert (fresh(started).place, fresh(started).capacity, fresh(started).revision) == ("长桥新村广场", 5, 0)
 
+    # Check-in opens an hour before the start: from then on the time and place stay, capacity may change.
+    soon = make_activity(world.id, title="马上开始", starts_in=timedelta(minutes=30)).shifts[0]
+    for body in (moved(soon, timedelta(hours=3)), {"place": "别处"}):
+        refused = edit(client, soon, body, headers)
+        assert (refused.status_code, refused.json["reason"]) == (409, "invalid_transition"), body
+        assert refused.json["message"] == "签到已开始，不能再修改时间和地点"
+    assert (fresh(soon).place, fresh(soon).revision) == ("长桥新村广场", 0)
+    assert edit(client, soon, {"capacity": 9}, headers).status_code == 200
+
     activity = make_activity(world.id, title="取消的")
     client.post(f"/api/v1/activities/{activity.id}/cancel", json={}, headers=headers)
     refused = edit(client, activity.shifts[0], {"place": "别处"}, headers)
