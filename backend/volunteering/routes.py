@@ -126,7 +126,7 @@ class ShiftSignups(MethodView):
                                        "age), `too_young` (on the shift's date)")
     def post(self, shift_id):
         """Verified resident: sign up; confirmed while places last, else waitlisted with a position"""
-        return presenters.signup(signups.sign_up(current_actor().user_id, shift_id))
+        return presenters.signup(signups.sign_up(current_actor(), shift_id))
 
     @require("activity.manage")
     @blp.response(200, RosterEntrySchema(many=True))

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from backend.accounts.models import HouseholdMember, User
+from backend.accounts.models import User
 from backend.accounts.service import age_on
 from backend.core.db import utcnow
 from backend.core.errors import Conflict, Forbidden, InvalidTransition, NotFound
+from backend.core.policies import Actor
 from backend.extensions import db
 from backend.grids.service import local_tz
 from backend.notifications.service import notify
@@ -66,12 +67,12 @@ def waitlist_position(signup: ShiftSignup) -> int | None:
         ShiftSignup.waitlist_seq <= signup.waitlist_seq))
 
 
-def sign_up(user_id: int, shift_id: int, now: datetime | None = None) -> ShiftSignup:
+def sign_up(actor: Actor, shift_id: int, now: datetime | None = None) -> ShiftSignup:
     """Sign a verified resident up for a shift: confirmed if a place is left, else waitlisted (when the
     shift has a waitlist), else 409 `shift_full`. Overlapping shifts and repeats are refused."""
     now = now or utcnow()
-    verified = db.session.scalar(sa.select(HouseholdMember.verified_at).where(HouseholdMember.user_id == user_id))
-    if verified is None:
+    user_id = actor.user_id
+    if not actor.verified:  # loaded with the actor, no query of its own
         raise Forbidden("只有已认证的居民才能报名，请先通过社区邀请码加入住户", reason="not_verified")
     shift = db.session.get(Shift, shift_id, options=[joinedload(Shift.activity)])
     if shift is None or shift.activity.status == "draft":

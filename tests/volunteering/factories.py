@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from backend.accounts.models import Household, HouseholdMember, User
-from backend.core.auth import issue_access_token
+from backend.core.auth import issue_access_token, load_actor
 from backend.core.db import utcnow
 from backend.core.models import OutboxEntry
 from backend.extensions import db
@@ -108,7 +108,7 @@ def make_activity(community_id: int, *, starts_in: timedelta = timedelta(days=2)
 
 def sign_up(shift: Shift, *users: User, now: datetime | None = None) -> list[ShiftSignup]:
     """Sign people up through the service (so counters and tickets are what the API would make)."""
-    return [signups.sign_up(user.id, shift.id, now=now) for user in users]
+    return [signups.sign_up(load_actor(user.id), shift.id, now=now) for user in users]
 
 
 def make_reward(world: Community, points: int = 20, stock: int = 10, name: str = "大米 5kg") -> Reward:

@@ -21,6 +21,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from backend.core.auth import load_actor
 from backend.extensions import db
 from backend.notifications.models import Notification
 from backend.volunteering import ledger, signups
@@ -138,7 +139,7 @@ def test_concurrent_cancellations_promote_each_waitlisted_once(race, waiting):
     shift = make_activity(world.id, capacity=50).shifts[0]
     people = make_volunteers(world, 50 + waiting)
     for user_id in people:
-        signups.sign_up(user_id, shift.id)
+        signups.sign_up(load_actor(user_id), shift.id)
     confirmed = dict(db.session.execute(sa.select(ShiftSignup.user_id, ShiftSignup.id)
                                         .where(ShiftSignup.status == "confirmed")).all())
     waitlisted = set(db.session.scalars(sa.select(ShiftSignup.user_id).where(ShiftSignup.status == "waitlisted")))
