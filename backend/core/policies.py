@@ -61,10 +61,6 @@ class Actor:
         return self.home is not None and self.home.verified_at is not None
 
     @property
-    def household_grid_id(self) -> int | None:
-        return self.home.grid_id if self.home is not None else None
-
-    @property
     def roles(self) -> set[str]:
         return {"resident", *(g.role for g in self.grants)}
 
