@@ -76,7 +76,7 @@ def from_environment(env: dict[str, str] | None = None) -> dict:
         "RQ_WORKER_CLASS": env.get("RQ_WORKER_CLASS", "SimpleWorker"),
         # Feature limits an operator may tune.
         "CASES_PER_HOUR": int(env.get("CASES_PER_HOUR", "20")),  # per resident; more → 429
-        "ROUTING_RETRY_AFTER": float(env.get("ROUTING_RETRY_AFTER", "60")),  # seconds unrouted before the sweep retries
+        "ROUTING_RETRY_AFTER": float(env.get("ROUTING_RETRY_AFTER", "60")),  # seconds between routing attempts for a case nobody can take
         "DELIBERATION_MIN_VOTING_WINDOW": int(env.get("DELIBERATION_MIN_VOTING_WINDOW", "600")),  # seconds
         "DELIBERATION_NOTICE_CHUNK": int(env.get("DELIBERATION_NOTICE_CHUNK", "300")),  # voters told per job
         "VOLUNTEERING_MIN_STAY_SECONDS": int(env.get("VOLUNTEERING_MIN_STAY_SECONDS", "60")),

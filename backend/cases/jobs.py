@@ -54,9 +54,10 @@ def check_confirmation(case_id: int) -> None:
 def sweep_case_deadlines(now: datetime | None = None) -> dict[str, int]:
     """Backstop for the timers: act on every deadline that has passed, one case per transaction.
 
-    It also routes again, at every sweep, each case still waiting for an assignee `ROUTING_RETRY_AFTER`
-    seconds after anything last happened to it (nobody could take it, or its routing job was lost), so
-    whoever comes back on duty picks it up; a retry that finds nobody for the same reasons writes nothing.
+    It also routes again each case still waiting for an assignee whose retry is due: `ROUTING_RETRY_AFTER`
+    seconds after routing last found nobody to take it (or after anything last happened to it, when its
+    routing job was lost), so whoever comes back on duty picks it up. A retry that finds nobody for the same
+    reasons writes no timeline event, only the time of the next retry.
     """
     from backend.cases import service, sla
 
@@ -69,7 +70,7 @@ def sweep_case_deadlines(now: datetime | None = None) -> dict[str, int]:
     for case_id in sla.unconfirmed_resolutions(now):
         done["closed"] += _one(service.auto_close, case_id, now=now)
     retry_after = timedelta(seconds=current_app.config["ROUTING_RETRY_AFTER"])
-    for case_id in sla.waiting_for_routing(now - retry_after):
+    for case_id in sla.waiting_for_routing(now, retry_after):
         done["rerouted"] += _one(service.route, case_id, now=now)
     return done
 

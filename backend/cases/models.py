@@ -14,6 +14,9 @@ STATUSES = ("submitted", "assigned", "accepted", "in_progress", "resolved", "clo
 # Statuses in which somebody still owes the resident work; the SLA clocks run in these.
 OPEN_STATUSES = ("submitted", "assigned", "accepted", "in_progress")
 MAX_ESCALATION = 3  # 0 none, 1 grid leader, 2 community committee, 3 street
+# The cases waiting for an assignee, as SQL: the routing-retry index covers only these, and the sweep's query
+# names them by this literal so both databases see that the index applies.
+WAITING_FOR_ROUTING = "status = 'submitted'"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -75,6 +78,8 @@ class Case(TimestampMixin, db.Model):
         sa.Index("ix_cases_grid_status", "grid_id", "status"),
         sa.Index("ix_cases_community_status", "community_id", "status"),
         sa.Index("ix_cases_category_status", "category_id", "status"),
+        sa.Index("ix_cases_routing_retry_at", "routing_retry_at", postgresql_where=sa.text(WAITING_FOR_ROUTING),
+                 sqlite_where=sa.text(WAITING_FOR_ROUTING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,6 +110,8 @@ class Case(TimestampMixin, db.Model):
     confirm_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the sweep routes again a case nobody could take; cleared by an assignment.
+    routing_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # SLA: the resolve deadline runs from submission; escalation climbs one level per missed step.
     resolve_due_at: Mapped[datetime] = mapped_column(UTCDateTime())

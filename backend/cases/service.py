@@ -209,7 +209,8 @@ def route(case_id: int, now: datetime | None = None) -> bool:
     """Assign a submitted case by the routing rules; True when it assigned it or recorded why it could not.
 
     The routing job runs it once per submission, the sweep again for a case nobody could take: a run
-    that finds the case assigned, or nobody to take it for the same reasons as last time, writes nothing.
+    that finds the case assigned writes nothing, one that finds nobody for the same reasons as last time
+    only when to try again.
     """
     case = db.session.get(Case, case_id)
     if case is None or case.status != "submitted":
@@ -234,17 +235,26 @@ def route(case_id: int, now: datetime | None = None) -> bool:
 
 
 def _record_unrouted(case: Case, decision: routing.RoutingDecision, place: dict, now: datetime) -> bool:
-    """Nobody can take the case: say why on the timeline when that is news, and tell the committee once."""
+    """Nobody can take the case: set when to retry; say why on the timeline when that is news; tell the committee once.
+
+    Nothing is written when the case was assigned meanwhile (by a supervisor, or another run of the job).
+    """
     data = decision.as_data()
+    retry_at = now + timedelta(seconds=current_app.config["ROUTING_RETRY_AFTER"])
     last = db.session.scalar(sa.select(CaseEvent).where(
         CaseEvent.case_id == case.id, sa.or_(CaseEvent.kind == "unassigned", CaseEvent.to_status == "submitted"))
         .order_by(CaseEvent.id.desc()).limit(1))
     retried = last is not None and last.kind == "unassigned"
-    if retried and routing.same_outcome(last.data, data):
-        return False
-    db.session.execute(sa.update(Case).where(Case.id == case.id, Case.status == "submitted")
-                       .values(updated_at=now, **place).execution_options(synchronize_session=False))
+    news = not (retried and routing.same_outcome(last.data, data))
+    # A retry that learns nothing new is not something that happened to the case: only the next retry moves.
+    values = dict(updated_at=now, **place) if news else {}
+    recorded = db.session.execute(sa.update(Case).where(Case.id == case.id, Case.status == "submitted",
+                                                        Case.attempt == case.attempt)
+                                  .values(routing_retry_at=retry_at, **values)
+                                  .execution_options(synchronize_session=False)).rowcount
     db.session.expire(case)
+    if recorded != 1 or not news:
+        return False
     _event(case, "unassigned", "再次派单，仍暂无可派单人员，等待人工派单" if retried else "暂无可派单人员，等待人工派单",
            data=data, at=now)
     for user_id, _role in sla.escalation_recipients(case, 2):
@@ -259,7 +269,8 @@ def _claim(case: Case, from_statuses: tuple[str, ...], attempt: int, assignee_id
     claimed = db.session.execute(
         sa.update(Case).where(Case.id == case.id, Case.status.in_(from_statuses), Case.attempt == attempt - 1)
         .values(status="assigned", assignee_id=assignee_id, assignee_role=role, attempt=attempt, assigned_at=now,
-                accept_due_at=accept_due, accepted_at=None, started_at=None, updated_at=now, **values)
+                accept_due_at=accept_due, accepted_at=None, started_at=None, routing_retry_at=None, updated_at=now,
+                **values)
         .execution_options(synchronize_session="evaluate")).rowcount
     return claimed == 1
 

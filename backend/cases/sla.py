@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from backend.cases.models import Case, CaseCategory, OPEN_STATUSES
+from backend.cases.models import Case, CaseCategory, OPEN_STATUSES, WAITING_FOR_ROUTING
 from backend.extensions import db
 
 CONFIRM_WINDOW = timedelta(days=7)
@@ -90,9 +90,20 @@ def unconfirmed_resolutions(now: datetime, limit: int = 200) -> list[int]:
                                    .order_by(Case.confirm_due_at).limit(limit)))
 
 
-def waiting_for_routing(unchanged_since: datetime, limit: int = 200) -> list[int]:
-    """Ids of cases still waiting for an assignee that nothing has happened to since `unchanged_since`."""
-    # A submitted case has no assignee; naming that lets the (assignee, status) index find them.
-    return list(db.session.scalars(sa.select(Case.id).where(
-        Case.assignee_id.is_(None), Case.status == "submitted", Case.updated_at <= unchanged_since)
-        .order_by(Case.updated_at, Case.id).limit(limit)))
+def waiting_for_routing(now: datetime, retry_after: timedelta, limit: int = 200) -> list[int]:
+    """Ids of cases waiting for an assignee whose routing retry is due, the longest due first.
+
+    A case nobody could take is due at its `routing_retry_at`; one without it (its routing job was lost) is due
+    `retry_after` after anything last happened to it. Every retry moves the case out of the way (assigned, or
+    due again later), so the next sweep reaches the ones after it.
+    """
+    waiting = sa.text(WAITING_FOR_ROUTING)  # the literal predicate, so the partial index applies
+    retries = db.session.execute(
+        sa.select(Case.id, Case.routing_retry_at).where(waiting, Case.routing_retry_at <= now)
+        .order_by(Case.routing_retry_at, Case.id).limit(limit))
+    lost = db.session.execute(
+        sa.select(Case.id, Case.updated_at).where(waiting, Case.routing_retry_at.is_(None),
+                                                  Case.updated_at <= now - retry_after)
+        .order_by(Case.updated_at, Case.id).limit(limit))
+    due = sorted([(at, case_id) for case_id, at in retries] + [(at + retry_after, case_id) for case_id, at in lost])
+    return [case_id for _, case_id in due[:limit]]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from backend.accounts.models import RoleAssignment
 from backend.cases import jobs as case_jobs
-from backend.cases import service
+from backend.cases import service, sla
 from backend.cases.models import Case
 from backend.core import jobs
 from backend.core.auth import load_actor
@@ -180,14 +181,92 @@ def test_the_sweep_retries_routing_and_records_only_what_changed(client, app, di
     assert sweep(started + retry * 12)["rerouted"] == 0 and len(assignments(case_id)) == 1
 
 
-def test_the_retry_waits_for_the_configured_time(client, app, district, stuck_case):
+def test_the_retry_waits_for_the_configured_time(client, app, district, request):
     app.config["ROUTING_RETRY_AFTER"] = 600
+    stuck_case = request.getfixturevalue("stuck_case")  # its retry is set when routing finds nobody
     client.put("/api/v1/cases/availability", json={"away": False}, headers=login(client, "street"))
 
     assert sweep(utcnow() + timedelta(minutes=9))["rerouted"] == 0
     assert case_row(stuck_case["id"]).status == "submitted"
     assert sweep(utcnow() + timedelta(minutes=11))["rerouted"] == 1
     assert case_row(stuck_case["id"]).assignee_id == district.street_admin.id
+
+
+def test_a_stuck_case_is_retried_once_per_retry_interval_not_every_sweep(app, district, stuck_case):
+    case_id, first_retry_at = stuck_case["id"], case_row(stuck_case["id"]).routing_retry_at
+    retry, interval = timedelta(seconds=app.config["ROUTING_RETRY_AFTER"]), timedelta(seconds=5)
+    started = first_retry_at - retry  # when routing found nobody
+    assert case_row(case_id).updated_at <= started
+
+    retried_at, retry_at = [], first_retry_at
+    for k in range(1, 40):  # a sweep every 5 s for 195 s
+        at = started + interval * k
+        assert sweep(at)["rerouted"] == 0  # nobody for the same reasons: nothing on the timeline
+        if case_row(case_id).routing_retry_at != retry_at:
+            retry_at = case_row(case_id).routing_retry_at
+            assert retry_at == at + retry
+            retried_at.append(k)
+    assert retried_at == [12, 24, 36]  # once a minute, not 39 times
+    assert [e.kind for e in events(case_id)] == ["submitted", "unassigned"]
+    assert case_row(case_id).updated_at <= started  # a retry that learns nothing is not an update
+
+
+def test_every_stuck_case_gets_its_turn_when_more_are_stuck_than_a_sweep_takes(client, app, district, stuck_case,
+                                                                                 monkeypatch):
+    bob = login(client, "bob")
+    case_ids = [stuck_case["id"]] + [submit(client, bob, incident(grid_index=3))["id"] for _ in range(4)]
+    assert {case_row(case_id).status for case_id in case_ids} == {"submitted"}
+    monkeypatch.setattr(sla, "waiting_for_routing", partial(sla.waiting_for_routing, limit=2))
+    retry = timedelta(seconds=app.config["ROUTING_RETRY_AFTER"])
+    at = max(case_row(case_id).routing_retry_at for case_id in case_ids)  # all due
+
+    for k in range(3):  # 5 cases, 2 a sweep: 3 sweeps reach them all, oldest due first
+        sweep(at + timedelta(seconds=5 * k))
+    retried = {case_id: case_row(case_id).routing_retry_at for case_id in case_ids}
+    assert [retried[case_id] - retry for case_id in case_ids] == [at, at, at + timedelta(seconds=5),
+                                                                   at + timedelta(seconds=5), at + timedelta(seconds=10)]
+
+    # Someone is back: every one of them is assigned over the next sweeps, still two at a time.
+    client.put("/api/v1/cases/availability", json={"away": False}, headers=login(client, "committee-2"))
+    assert [sweep(at + retry + timedelta(seconds=5 * k))["rerouted"] for k in range(4)] == [2, 2, 1, 0]
+    rows = [case_row(case_id) for case_id in case_ids]
+    assert {(row.status, row.assignee_id, row.routing_retry_at) for row in rows} == {
+        ("assigned", district.committee[1].id, None)}
+
+
+def test_a_case_whose_routing_job_was_lost_is_routed_by_the_sweep(app, district):
+    alice = make_resident("alice", district.grids[0])
+    db.session.add(_photo_row(alice.id))
+    db.session.commit()
+    case = service.submit_case(load_actor(alice.id), {**incident(), "photo_ids": [1], "anonymous": False})
+    db.session.execute(sa.delete(OutboxEntry).where(OutboxEntry.job.like("%route_case")))
+    db.session.commit()
+    retry = timedelta(seconds=app.config["ROUTING_RETRY_AFTER"])
+    assert case_row(case.id).routing_retry_at is None  # routing never ran
+
+    assert sweep(case.created_at + retry / 2)["rerouted"] == 0
+    assert sweep(case.created_at + retry)["rerouted"] == 1
+    assert case_row(case.id).assignee_id == district.workers[0].id
+
+
+def test_an_assignment_racing_the_unrouted_record_writes_nothing(client, district, stuck_case):
+    """A supervisor assigns the case while a routing run that found nobody is about to record it."""
+    case_id = stuck_case["id"]
+    make_staff("new-worker", district.grids[3], skills=("plumbing",))  # so this run's outcome is news
+    street = db.session.scalar(sa.select(RoleAssignment.user_id).where(RoleAssignment.role == "street_admin"))
+    service.reassign_case(load_actor(street), case_id, district.committee[1].id, "我来安排")
+    # The routing run's view of the row, read before the supervisor committed.
+    stale = db.session.get(Case, case_id)
+    set_committed_value(stale, "status", "submitted")
+    set_committed_value(stale, "attempt", 0)
+    set_committed_value(stale, "assignee_id", None)
+    assert service.route(case_id) is False
+    db.session.commit()
+    row = case_row(case_id)
+    assert (row.status, row.assignee_id, row.attempt, row.routing_retry_at) == ("assigned", district.committee[1].id,
+                                                                               1, None)
+    assert [e.kind for e in events(case_id)] == ["submitted", "unassigned", "reassigned"]
+    assert len(inbox(district.committee[1], "case_unrouted")) == 1  # from when it was stuck, not from this run
 
 
 def test_a_routing_job_that_runs_twice_assigns_and_notifies_once(client, district, resident):
