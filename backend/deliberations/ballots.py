@@ -1,29 +1,33 @@
 """Secret ballots: opening and closing on time, casting with a receipt, the tally and the hash chain.
 
 Secrecy at the storage level. `voters` (who voted) and `ballots` (what was voted) share no column
-but the topic: a ballot has a random 63-bit key, its choices, the SHA-256 of its receipt and, after
-the close, its link in the hash chain; no user, no household, no timestamp. The receipt itself is
-random, shown once to the voter and never stored, logged or kept in an idempotency record (the
-ballot route is deliberately not `@idempotent`: the stored response would pair the user with the
-receipt). See `Ballot` for what PostgreSQL's system columns show while voting is open, and why the
-close rewrites the ballots.
+but the topic: a ballot has a random 63-bit key, its choices, its receipt hash and, after the close,
+its link in the hash chain; no user, no household, no timestamp. The receipt itself is random, shown
+once to the voter and never stored, logged or kept in an idempotency record (the ballot route is
+deliberately not `@idempotent`: the stored response would pair the user with the receipt).
 
 Sealed while voting. A voter's row and their ballot are written in one transaction, so until the
-close PostgreSQL's `xmin` pairs them; the ballot's choices are therefore stored sealed (AES-256-GCM
-under a per-topic key derived from the app's `BALLOT_SEAL_KEY`, or `SECRET_KEY` when that is unset;
-see `sealing`). They are opened only in memory: for live counts (when the topic shows them), for a
-receipt check, and by the close, which opens every ballot, counts and chains the plain choices and
-stores them plain. A ballot that does not open is never dropped or counted: the close refuses,
-changes nothing and logs the topic id, for an operator to look into. This protects the choices from
-database access alone, during voting and after; it does not protect them from someone who holds
-both the database and the app's secret while voting is open. The secret must not change while a
+close PostgreSQL's `xmin` pairs them, in the database and in any copy of it taken meanwhile. So
+nothing the ballot row stores then survives the close or is ever published (see `sealing`): its
+`receipt_hash` holds a keyed receipt index, HMAC(per-topic key, receipt digest), and its `choices`
+hold the receipt digest and the choices sealed with AES-256-GCM; both per-topic keys derive from the
+app's `BALLOT_SEAL_KEY` (or `SECRET_KEY` when that is unset). Ballots are opened only in memory: for
+live counts (when the topic shows them), for a receipt check, and by the close, which opens every
+ballot and rewrites it with the real receipt digest, the plain choices and a fresh random key, then
+chains and counts them. A copy of `voters` and `ballots` taken during voting, joined on `xmin` and
+then matched against the published list, finds no key, receipt hash or sealed value in it; only the
+choices are the same. A ballot that does not open is never dropped or counted: the close refuses,
+changes nothing and logs the topic id, for an operator to look into. This keeps votes secret from
+database access alone, during voting and after; it does not from someone who holds both the
+database (or a copy taken during voting) and the app's secret. The secret must not change while a
 vote is open: the close would refuse until the old value is back.
 
 The hash chain. Chaining each ballot to the previous one as it is cast would need one lock per
 topic (every voter waiting in line) and the chain order would be the order of casting, which,
 lined up with the order of `voters`, names the voter. So the chain is built once, at the close,
-over the ballots sorted by their random key: link₀ = SHA-256("linli-ballots:v1:<topic id>"),
-linkᵢ = SHA-256(linkᵢ₋₁ "|" receipt_hash "|" choices), over the plain choices. The result publishes
+over the opened ballots sorted by the fresh random keys the close gives them:
+link₀ = SHA-256("linli-ballots:v1:<topic id>"), linkᵢ = SHA-256(linkᵢ₋₁ "|" receipt hash "|" choices),
+over the real receipt hashes (SHA-256 of the receipts) and the plain choices. The result publishes
 the last link and the count, and `GET /topics/{id}/ballots` publishes the list in chain order, so
 anyone can recompute the chain and every voter can find their receipt's hash in it; changing, adding
 or dropping a ballot after the close changes the final hash. Before the close, each voter can check
@@ -99,9 +103,9 @@ def option_ids_of(choices: str) -> list[int]:
     return [int(part) for part in choices.split(",")]
 
 
-def choices_as_cast(topic_id: int, digest: str, stored: str, tallied: bool) -> str:
+def choices_as_cast(topic_id: int, stored_hash: str, stored: str, tallied: bool) -> str:
     """A ballot's plain choices: stored sealed until the tally (opened here, in memory), plain after it."""
-    return stored if tallied else sealing.unseal(topic_id, digest, stored)
+    return stored if tallied else sealing.unseal(topic_id, stored_hash, stored)[1]
 
 
 # --- opening ------------------------------------------------------------------------------------
@@ -120,7 +124,7 @@ def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: date
     opens_at = max(opens_at or now, now)
     min_window = timedelta(seconds=current_app.config["DELIBERATION_MIN_VOTING_WINDOW"])
     if not min_window <= closes_at - opens_at <= MAX_VOTING_WINDOW:
-        raise Unprocessable("投票时长应在 10 分钟到 90 天之间，且截止时间晚于开始时间", reason="invalid_voting_window")
+        raise _window_refused(min_window)
     if ballot:
         set_ballot(topic, ballot)
     db.session.flush()
@@ -138,6 +142,14 @@ def open_voting(topic_id: int, actor: Actor, closes_at: datetime, opens_at: date
     enqueue(close_voting_when_due, topic.id, delay=closes_at - now)
     db.session.commit()
     return topic
+
+
+def _window_refused(min_window: timedelta) -> Unprocessable:
+    """422 for a voting window shorter than the setting or longer than 90 days, naming both limits."""
+    seconds = int(min_window.total_seconds())
+    shortest = f"{seconds} 秒" if seconds % 60 else f"{seconds // 60} 分钟"  # under a minute, or not whole minutes
+    return Unprocessable(f"投票时长应不少于 {shortest}、不超过 {MAX_VOTING_WINDOW.days} 天，且截止时间晚于开始时间",
+                         reason="invalid_voting_window")
 
 
 def open_if_due(topic: Topic, now: datetime | None = None) -> bool:
@@ -241,9 +253,10 @@ def _record(topic: Topic, user_id: int, member: Membership, choices: str, digest
         try:
             recorded = db.session.execute(VOTER_IF_STILL_OPEN, voter).first() is not None
             if recorded:
+                index = sealing.receipt_index(topic.id, digest)
                 db.session.execute(INSERT_BALLOT, {"key": secrets.randbits(63), "topic_id": topic.id,
-                                                   "choices": sealing.seal(topic.id, digest, choices),
-                                                   "receipt_hash": digest})
+                                                   "choices": sealing.seal(topic.id, index, digest, choices),
+                                                   "receipt_hash": index})
         except IntegrityError:
             db.session.rollback()
             refusal = _already_voted(topic.id, user_id, household_id)
@@ -335,30 +348,52 @@ def close_voting(topic_id: int, now: datetime | None = None) -> bool:
 
 
 def _tally(topic: Topic, poll: Poll, now: datetime) -> None:
-    """Open every sealed ballot, chain them in key order, rewrite them plain in that order, count them
-    and decide the outcome. SealBroken, before anything is written, if one does not open.
+    """Open every sealed ballot, rewrite each with its real receipt digest, its plain choices and a
+    fresh random key, chain them in the new key order, count them and decide the outcome.
+    SealBroken, before anything is written, if one does not open.
 
-    The rewrite (delete, then insert in key order) is what leaves no trace of the casting
-    transactions in PostgreSQL's `xmin`/`ctid` of the stored ballots.
+    The rewrite (delete, then insert in key order) leaves no trace of the casting transactions in
+    PostgreSQL's `xmin`/`ctid`, and no stored value of the ballots as cast (key, receipt index,
+    sealed choices) in what is stored and published from now on.
     """
-    rows = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
-                              .where(Ballot.topic_id == topic.id).order_by(Ballot.key)).all()
-    link, rewritten, counts = chain_start(topic.id), [], Counter()
-    for key, digest, sealed in rows:
-        choices = sealing.unseal(topic.id, digest, sealed)
-        link = chain_link(link, digest, choices)
-        rewritten.append({"key": key, "topic_id": topic.id, "receipt_hash": digest, "choices": choices,
-                          "chain_hash": link})
-        counts.update(option_ids_of(choices))
+    stored = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
+                                .where(Ballot.topic_id == topic.id)).all()
+    opened = [sealing.unseal(topic.id, index, sealed) for _, index, sealed in stored]
+    counts = Counter(i for _, choices in opened for i in option_ids_of(choices))
     db.session.execute(sa.delete(Ballot).where(Ballot.topic_id == topic.id),
                        execution_options={"synchronize_session": False})
-    if rewritten:
-        db.session.execute(sa.insert(Ballot), rewritten)
+    cast_keys = {key for key, _, _ in stored}
+    for attempt in range(3):  # again only if a fresh key is already some other topic's ballot's
+        link, rewritten = _chained(topic.id, opened, avoid=cast_keys)
+        try:
+            with db.session.begin_nested():
+                if rewritten:
+                    db.session.execute(sa.insert(Ballot), rewritten)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     for option in poll.options:
         option.votes = counts.get(option.id, 0)
-    decision = decide(poll, counts, len(rows), poll.eligible_count or 0)
-    poll.cast_count, poll.quorum_met, poll.outcome = len(rows), decision.quorum_met, decision.outcome
+    decision = decide(poll, counts, len(opened), poll.eligible_count or 0)
+    poll.cast_count, poll.quorum_met, poll.outcome = len(opened), decision.quorum_met, decision.outcome
     poll.winner_ids, poll.chain_hash, poll.tallied_at = decision.winner_ids, link, now
+
+
+def _chained(topic_id: int, opened: list[tuple[str, str]], avoid: set[int]) -> tuple[str, list[dict]]:
+    """(last link, ballot rows in chain order) for opened (digest, choices) pairs, each under a fresh
+    random key, none equal to another or to one in `avoid` (the keys they had while voting)."""
+    keys: dict[int, None] = {}  # in the order drawn, so which ballot gets which key is random too
+    while len(keys) < len(opened):
+        key = secrets.randbits(63)
+        if key not in avoid:
+            keys[key] = None
+    link, rows = chain_start(topic_id), []
+    for key, (digest, choices) in sorted(zip(keys, opened)):
+        link = chain_link(link, digest, choices)
+        rows.append({"key": key, "topic_id": topic_id, "receipt_hash": digest, "choices": choices,
+                     "chain_hash": link})
+    return link, rows
 
 
 @dataclass(frozen=True)
@@ -478,8 +513,9 @@ BALLOTS_WITH_STATE = (sa.select(Ballot.receipt_hash, Ballot.choices, Ballot.chai
 def live_counts(topic_id: int) -> tuple[Counter, int]:
     """(votes per option id, ballots cast) so far, every sealed ballot opened in memory only."""
     counts, cast = Counter(), 0
-    for digest, stored, _, tallied_at in db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id)):
-        counts.update(option_ids_of(choices_as_cast(topic_id, digest, stored, tallied_at is not None)))
+    rows = db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id))
+    for stored_hash, stored, _, tallied_at in rows:
+        counts.update(option_ids_of(choices_as_cast(topic_id, stored_hash, stored, tallied_at is not None)))
         cast += 1
     return counts, cast
 
@@ -492,23 +528,42 @@ def cast_so_far(topic_id: int) -> int:
 @dataclass(frozen=True)
 class CheckedReceipt:
     """What a receipt's holder may see of their ballot."""
-    receipt_hash: str
+    receipt_hash: str  # the real digest, as published after the close, never the index stored while voting
     option_ids: list[int]
     chain_hash: str | None
     final: bool
 
 
 def check_receipt(topic_id: int, receipt: str) -> tuple[CheckedReceipt, Topic]:
-    """The ballot a receipt stands for, opened (404 `receipt_not_found` for anything else)."""
+    """The ballot a receipt stands for, opened (404 `receipt_not_found` for anything else).
+
+    Found by the receipt index while the ballot is sealed, by the digest once tallied; one statement
+    reads both with the tally state, so a close committing meanwhile cannot mislead it.
+    """
     topic = get_topic(topic_id)
     digest = receipt_hash(receipt)
-    row = db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id, Ballot.receipt_hash == digest)) \
-        .first() if digest else None
+    row = None
+    if digest:
+        tallied = Poll.tallied_at.is_not(None)
+        row = db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id, sa.or_(
+            sa.and_(~tallied, Ballot.receipt_hash == sealing.receipt_index(topic_id, digest)),
+            sa.and_(tallied, Ballot.receipt_hash == digest)))).first()
     if row is None:
+        _check_seal_key(topic_id)
         raise NotFound("未找到与该回执对应的选票，请核对回执是否完整", reason="receipt_not_found")
     final = row.tallied_at is not None
-    choices = choices_as_cast(topic_id, digest, row.choices, final)
+    choices = choices_as_cast(topic_id, row.receipt_hash, row.choices, final)
     return CheckedReceipt(digest, option_ids_of(choices), row.chain_hash, final), topic
+
+
+def _check_seal_key(topic_id: int) -> None:
+    """SealBroken if the topic's sealed ballots do not open, e.g. because the seal key changed: then
+    a receipt is not found because its index no longer matches, and the voter must not be told it
+    was never counted."""
+    some = db.session.execute(BALLOTS_WITH_STATE.where(Ballot.topic_id == topic_id, Poll.tallied_at.is_(None))
+                              .limit(1)).first()
+    if some is not None:
+        sealing.unseal(topic_id, some.receipt_hash, some.choices)
 
 
 def published_ballots(topic_id: int):

@@ -200,24 +200,30 @@ class Ballot(db.Model):
     recorded without its ballot, or the reverse); on PostgreSQL that transaction leaves its id in
     the system column `xmin` and the heap order (`ctid`) of both rows while voting is open.
 
-    So while voting is open `choices` is sealed (`backend.deliberations.sealing`): AES-256-GCM under
-    a per-topic key derived from the app's `BALLOT_SEAL_KEY` (or `SECRET_KEY`), never stored in the
-    database, bound to the topic and `receipt_hash`; the ballot paired by `xmin` reads as noise. The
-    close opens every ballot and rewrites the topic's ballots, plain, in key order in the closing
-    transaction (see `backend.deliberations.ballots.close_voting`), after which no system column
-    links them either. Database access alone never shows who chose what, during voting or after;
-    someone who also holds the app's secret while voting is open can still pair them, and the
-    secret must not change while a vote is open.
+    So while voting is open the row stores nothing that is kept or published after the close
+    (`backend.deliberations.sealing`): `receipt_hash` holds a keyed receipt index (HMAC of the
+    receipt's SHA-256 under a per-topic key), `choices` holds that SHA-256 and the choices sealed
+    with AES-256-GCM, bound to the topic and the index, and the key is replaced at the close. Both
+    per-topic keys derive from the app's `BALLOT_SEAL_KEY` (or `SECRET_KEY`) and are never stored in
+    the database. The close opens every ballot and rewrites the topic's ballots with the real
+    receipt hash, the plain choices and a fresh random key, in key order, in the closing transaction
+    (see `backend.deliberations.ballots.close_voting`): no system column links them to `voters` any
+    more, and a copy of the database taken during voting shares no key, receipt hash or stored
+    choices with what is published. Database access alone never shows who chose what, during voting
+    or after; someone who also holds the app's secret can still pair them from a copy taken while
+    voting is open, and the secret must not change while a vote is open.
     """
 
     __tablename__ = "ballots"
 
     key: Mapped[int] = mapped_column(BALLOT_KEY, primary_key=True, autoincrement=False)
     topic_id: Mapped[int] = mapped_column(sa.ForeignKey("polls.topic_id", ondelete="CASCADE"), index=True)
-    # Sealed: "v1:" + base64url(12-byte nonce, choices, 16-byte tag), 335 characters for 20 ten-digit ids.
+    # Sealed: "v1:" + base64url(12-byte nonce, 32-byte receipt digest and choices, 16-byte tag), 375
+    # characters for 20 ten-digit ids.
     choices: Mapped[str] = mapped_column(sa.String(400), doc="sealed until the close; then the chosen option "
                                                              "ids, ascending, comma-separated")
-    receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    receipt_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, doc="the keyed receipt index until the "
+                                              "close; then the SHA-256 of the receipt")
     chain_hash: Mapped[str | None] = mapped_column(sa.String(64), doc="set at the close")
 
 

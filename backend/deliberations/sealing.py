@@ -1,27 +1,36 @@
-"""Sealed ballots (封存的选票): a ballot's choices are stored encrypted from casting until the close.
+"""Sealed ballots (封存的选票): while voting is open a ballot stores nothing that outlives the close.
 
 Why. A voter's `Voter` row and their `Ballot` row are written in one transaction, so while voting
 is open PostgreSQL's `xmin` (and the heap order, `ctid`) pair them for anyone who can read the
-database. Sealed, the paired ballot says nothing: the database holds AES-256-GCM ciphertext under a
-key that is never stored in it. The close opens every ballot, counts, and rewrites them in plain
-form in random-key order (see `backend.deliberations.ballots`), which also unpairs the rows.
+database or a copy of it. Whatever the paired ballot row holds is therefore tied to a name. So it
+holds only values that the close replaces and that are never published:
+- `receipt_hash` holds the receipt index, HMAC-SHA256(topic key, receipt digest), not the digest
+  (SHA-256 of the receipt) that `GET /topics/{id}/ballots` publishes after the close;
+- `choices` holds AES-256-GCM ciphertext of the receipt digest and the choices;
+- `key` is a random number that the close replaces with a fresh one.
+The close opens every ballot and rewrites it with the real digest, the plain choices and a new key
+(see `backend.deliberations.ballots`), which also unpairs the rows. A copy taken during voting and
+everything published after the close then share no value but the choices themselves.
 
-The key. Per topic: HKDF-SHA256 of the app-side secret `BALLOT_SEAL_KEY` (when unset, of
-`SECRET_KEY`), with the topic id in the HKDF info. A stored value is "v1:" + base64url(nonce ‖
-ciphertext ‖ tag) with a fresh random 96-bit nonce, so two identical choices are stored differently;
-the associated data names the topic and the receipt hash, so a sealed value moved to another ballot
-or topic does not open.
+The keys. Per topic, both from HKDF-SHA256 of the app-side secret `BALLOT_SEAL_KEY` (when unset, of
+`SECRET_KEY`) with the topic id in the HKDF info: one for AES-256-GCM, one for the receipt index. A
+stored value is "v1:" + base64url(nonce ‖ ciphertext ‖ tag) with a fresh random 96-bit nonce, so two
+identical votes are stored differently; the associated data names the topic and the stored receipt
+index, so a sealed value moved to another ballot or topic does not open.
 
-What it protects: the choices against anyone with database access alone (a DBA, a replica, a stolen
-backup, an injected query), during voting and after; and an altered or forged ballot is refused
-instead of counted. What it does not: someone holding both the database (or a copy taken during
-voting) and the app's secret can open the ballots and pair them by `xmin` until the close. Hence the
-secret must not change while a vote is open (its ballots would no longer open, and the close refuses
-until the old value is back), and rotating it between votes retires what old backups could reveal.
+What it protects: who chose what, against anyone with database access alone (a DBA, a replica, a
+stolen backup or a copy taken during voting, an injected query), during voting and after, even
+when they also read the published ballot list; and an altered or forged ballot is refused instead
+of counted. What it does not: someone holding both the database (or a copy taken during voting)
+and the app's secret can open the ballots and pair them by `xmin`. Hence the secret must not change
+while a vote is open (its ballots would no longer open, and the close refuses until the old value is
+back), and rotating it between votes retires what old copies could reveal.
 """
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 
@@ -35,6 +44,7 @@ from backend.core.errors import ServiceUnavailable
 
 SEALED_PREFIX = "v1:"
 NONCE_BYTES = 12  # 96 bits, random per ballot
+DIGEST_BYTES = 32  # the receipt digest travels sealed as raw SHA-256 bytes, ahead of the choices
 KEY_SALT = b"linli-ballot-seal:v1"
 
 
@@ -45,37 +55,48 @@ class SealBroken(ServiceUnavailable):
     message = "有选票未能通过完整性校验，计票已暂停，请联系社区工作人员"
 
 
-def seal(topic_id: int, receipt_digest: str, choices: str) -> str:
-    """The choices as stored while voting is open."""
+def receipt_index(topic_id: int, receipt_digest: str) -> str:
+    """What a ballot stores as `receipt_hash` while voting is open: HMAC-SHA256 of the digest, hex."""
+    return hmac.new(_topic_keys(_secret(), topic_id)[1], bytes.fromhex(receipt_digest), hashlib.sha256).hexdigest()
+
+
+def seal(topic_id: int, index: str, receipt_digest: str, choices: str) -> str:
+    """The receipt digest and choices as stored while voting is open, bound to the topic and `index`."""
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = _cipher(topic_id).encrypt(nonce, choices.encode(), _associated_data(topic_id, receipt_digest))
+    plain = bytes.fromhex(receipt_digest) + choices.encode("ascii")
+    sealed = _topic_keys(_secret(), topic_id)[0].encrypt(nonce, plain, _associated_data(topic_id, index))
     return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
-def unseal(topic_id: int, receipt_digest: str, stored: str) -> str:
-    """The choices a sealed value holds; SealBroken for anything this app did not seal for this ballot."""
+def unseal(topic_id: int, index: str, stored: str) -> tuple[str, str]:
+    """(receipt digest, choices) of a sealed ballot; SealBroken for anything this app did not seal for it."""
     if not stored.startswith(SEALED_PREFIX):
         raise SealBroken()
+    cipher, _ = _topic_keys(_secret(), topic_id)
     try:
         raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX):].encode("ascii"))
-        plain = _cipher(topic_id).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:],
-                                          _associated_data(topic_id, receipt_digest))
-        return plain.decode("ascii")
+        plain = cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _associated_data(topic_id, index))
+        digest, choices = plain[:DIGEST_BYTES].hex(), plain[DIGEST_BYTES:].decode("ascii")
     except (ValueError, InvalidTag):  # not base64, too short, not ours, or not ASCII
         raise SealBroken() from None
+    if len(plain) <= DIGEST_BYTES or not hmac.compare_digest(receipt_index(topic_id, digest), index):
+        raise SealBroken()
+    return digest, choices
 
 
-def _associated_data(topic_id: int, receipt_digest: str) -> bytes:
-    return f"linli-ballot:v1|{topic_id}|{receipt_digest}".encode()
+def _associated_data(topic_id: int, index: str) -> bytes:
+    return f"linli-ballot:v1|{topic_id}|{index}".encode()
 
 
-def _cipher(topic_id: int) -> AESGCM:
+def _secret() -> str:
     config = current_app.config
-    return _topic_cipher(config.get("BALLOT_SEAL_KEY") or config["SECRET_KEY"], topic_id)
+    return config.get("BALLOT_SEAL_KEY") or config["SECRET_KEY"]
 
 
 @lru_cache(maxsize=256)
-def _topic_cipher(secret: str, topic_id: int) -> AESGCM:
-    """The topic's AES-256-GCM key, derived from the app's secret (cached: every ballot needs it)."""
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=KEY_SALT, info=f"topic:{topic_id}".encode())
-    return AESGCM(key.derive(secret.encode()))
+def _topic_keys(secret: str, topic_id: int) -> tuple[AESGCM, bytes]:
+    """The topic's AES-256-GCM cipher and receipt-index key, derived from the app's secret (cached:
+    every ballot needs them)."""
+    key = HKDF(algorithm=hashes.SHA256(), length=64, salt=KEY_SALT, info=f"topic:{topic_id}".encode())
+    derived = key.derive(secret.encode())
+    return AESGCM(derived[:32]), derived[32:]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from backend.accounts.models import User
 from backend.config import DEFAULT_SECRET, ConfigError, check, from_environment
 from backend.core.models import IdempotencyRecord
-from backend.deliberations import ballots
+from backend.deliberations import ballots, sealing
 from backend.deliberations.sealing import SealBroken
 from backend.deliberations.logs import RedactReceipts
 from backend.deliberations.models import Ballot, Poll, Topic, Voter
@@ -54,6 +54,11 @@ def close(topic: Topic) -> None:
 def digest(receipt: str) -> str:
     normalized = receipt.replace("-", "").upper()
     return hashlib.sha256(f"linli-receipt:{normalized}".encode()).hexdigest()
+
+
+def stored_hash(topic: Topic, receipt: str) -> str:
+    """What the ballot stores as `receipt_hash` while voting is open: the keyed index, not the digest."""
+    return sealing.receipt_index(topic.id, digest(receipt))
 
 
 # --- receipts -------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ def test_storage_links_no_voter_to_a_ballot(client):
 
     # Keys are random: in the order the ballots were cast they are not sorted, nor close to each other.
     key_of = {b.receipt_hash: b.key for b in stored}
-    cast_order = [key_of[digest(receipt)] for _, receipt, _ in cast_log]
+    cast_order = [key_of[stored_hash(topic, receipt)] for _, receipt, _ in cast_log]
     assert cast_order != sorted(cast_order) and cast_order != sorted(cast_order, reverse=True)
     assert max(cast_order) - min(cast_order) > 2**40
 
@@ -196,7 +201,7 @@ def test_no_response_names_a_ballot_key_and_no_idempotency_record_keeps_a_receip
 def test_system_columns_pair_voters_only_with_sealed_ballots_on_postgresql(client):
     """PostgreSQL records the writing transaction (`xmin`) and heap position (`ctid`) of every row. While
     voting is open they pair each voter with their ballot, which is sealed; the close rewrites the
-    ballots, plain, in key order, so afterwards neither lines up with `voters` any more."""
+    ballots, plain and under fresh keys, in key order, so afterwards neither lines up with `voters` any more."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("xmin and ctid are PostgreSQL system columns")
     world, topic, cast_log = voted_topic(client, pairs=True)
@@ -223,11 +228,75 @@ def test_system_columns_pair_voters_only_with_sealed_ballots_on_postgresql(clien
     after = db.session.execute(sa.text("SELECT key, xmin::text, choices FROM ballots WHERE topic_id = :t"
                                        " ORDER BY ctid"), {"t": topic.id}).all()
     assert len({x for _, x, _ in after}) == 1 and not {x for _, x, _ in after} & voter_xmins
-    assert [k for k, _, _ in after] == sorted(before)  # heap order is key order
+    keys_after = [k for k, _, _ in after]
+    assert keys_after == sorted(keys_after) and not set(keys_after) & set(before)  # fresh keys, heap in key order
     assert all(PLAIN.fullmatch(choices) for _, _, choices in after)  # plain, as the published chain covers them
     poll = db.session.get(Poll, topic.id)
     assert ballots.verify_chain(topic.id) == (VOTERS, poll.chain_hash, True)
     assert {o.id: o.votes for o in poll.options} == Counter(i for _, _, chosen in cast_log for i in chosen)
+
+
+def test_a_copy_taken_during_voting_and_everything_published_link_nobody(client):
+    """Someone copies `voters` and `ballots` while voting is open (on PostgreSQL with `xmin`, which pairs
+    each voter with their ballot row) and later reads everything published. The copied ballot rows
+    share no value (key, receipt hash, stored choices) with what is published or stored after the
+    close, so the pairing leads to no published ballot."""
+    world, topic, cast_log = voted_topic(client, pairs=True)
+    on_postgresql = db.engine.dialect.name == "postgresql"
+    with_xmin = ", xmin::text AS xmin" if on_postgresql else ""
+    copy = {table: db.session.execute(sa.text(f"SELECT *{with_xmin} FROM {table} WHERE topic_id = :t"),
+                                      {"t": topic.id}).mappings().all() for table in ("voters", "ballots")}
+    assert len(copy["voters"]) == len(copy["ballots"]) == VOTERS
+    if on_postgresql:  # the copy does pair every voter with a ballot row
+        paired = {v["user_id"]: b for v in copy["voters"] for b in copy["ballots"] if b["xmin"] == v["xmin"]}
+        assert sorted(paired) == sorted(person.id for person, _, _ in cast_log)
+    copied = {str(b[column]) for b in copy["ballots"] for column in ("key", "receipt_hash", "choices")}
+    assert len(copied) == 3 * VOTERS
+    assert not copied & {digest(receipt) for _, receipt, _ in cast_log}  # no published receipt hash in the copy
+    voter, receipt, chosen = cast_log[0]
+    during = client.get(f"/api/v1/topics/{topic.id}/receipts/{receipt}", headers=headers(voter))
+    assert during.status_code == 200 and [c["id"] for c in during.json["choices"]] == chosen
+
+    close(topic)
+    results = client.get(f"/api/v1/topics/{topic.id}/results", headers=headers(voter))
+    pages = [client.get(f"/api/v1/topics/{topic.id}/ballots?page={page}&page_size=20", headers=headers(voter))
+             for page in (1, 2)]
+    checks = [client.get(f"/api/v1/topics/{topic.id}/receipts/{receipt}", headers=headers(person))
+              for person, receipt, _ in cast_log]
+    published = [entry for page in pages for entry in page.json]
+    assert len(published) == VOTERS and results.json["ballots_counted"] == VOTERS
+    # Nothing published carries a value of the copy: joining the copy with the list links nobody.
+    for response in (results, *pages, *checks):
+        assert response.status_code == 200
+        assert not [value for value in copied if value in response.get_data(as_text=True)]
+    # Nor does anything stored from now on: fresh keys, real receipt hashes, plain choices.
+    after = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
+                               .where(Ballot.topic_id == topic.id)).all()
+    assert not copied & {str(value) for row in after for value in row}
+    assert all(PLAIN.fullmatch(choices) for _, _, choices in after)
+    # Each voter still finds their ballot by their receipt, and the chain verifies.
+    assert {entry["receipt_hash"] for entry in published} == {digest(receipt) for _, receipt, _ in cast_log}
+    assert [[c["id"] for c in check.json["choices"]] for check in checks] == [chosen for _, _, chosen in cast_log]
+    assert all(check.json["final"] and check.json["receipt_hash"] == digest(receipt)
+               for check, (_, receipt, _) in zip(checks, cast_log))
+    assert ballots.verify_chain(topic.id) == (VOTERS, results.json["chain_hash"], True)
+
+
+def test_the_close_draws_again_a_key_that_is_taken(client, monkeypatch):
+    """A fresh key equal to one the ballot had while voting, or to another topic's ballot's, is drawn again."""
+    world, topic, cast_log = voted_topic(client)
+    elsewhere = make_topic(world, phase="voting", title="另一个议题")
+    assert cast(client, cast_log[0][0], elsewhere, [options(elsewhere)[0]]).status_code == 201
+    old_keys = set(db.session.scalars(sa.select(Ballot.key).where(Ballot.topic_id == topic.id)))
+    taken = db.session.scalar(sa.select(Ballot.key).where(Ballot.topic_id == elsewhere.id))
+    draw = ballots.secrets.randbits
+    first = iter([min(old_keys), taken])
+    monkeypatch.setattr(ballots.secrets, "randbits", lambda bits: next(first, None) or draw(bits))
+    close(topic)
+    keys = set(db.session.scalars(sa.select(Ballot.key).where(Ballot.topic_id == topic.id)))
+    assert len(keys) == VOTERS and not keys & (old_keys | {taken})
+    assert db.session.scalar(sa.select(Ballot.topic_id).where(Ballot.key == taken)) == elsewhere.id
+    assert ballots.verify_chain(topic.id) == (VOTERS, db.session.get(Poll, topic.id).chain_hash, True)
 
 
 def test_receipts_are_kept_out_of_access_logs(app):
@@ -260,7 +329,7 @@ def close_state(topic_id: int) -> tuple:
 @pytest.mark.parametrize("tampering", ["altered", "swapped", "moved_from_another_topic", "written_plain"])
 def test_a_ballot_that_does_not_open_stops_the_close_and_changes_nothing(client, caplog, tampering):
     world, topic, cast_log = voted_topic(client)
-    chosen_by = {digest(receipt): chosen for _, receipt, chosen in cast_log}
+    chosen_by = {stored_hash(topic, receipt): chosen for _, receipt, chosen in cast_log}
     stored = db.session.execute(sa.select(Ballot.key, Ballot.receipt_hash, Ballot.choices)
                                 .where(Ballot.topic_id == topic.id).order_by(Ballot.key)).all()
     victim = stored[0]

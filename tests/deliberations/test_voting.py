@@ -144,6 +144,20 @@ def test_voting_window_is_checked(client):
     assert db.session.get(Poll, topic.id).fixed_at is None
 
 
+@pytest.mark.parametrize("setting, told", [(600, "不少于 10 分钟、不超过 90 天"), (30, "不少于 30 秒、不超过 90 天"),
+                                           (90, "不少于 90 秒、不超过 90 天")])
+def test_the_voting_window_refusal_names_the_configured_minimum(make_app, setting, told):
+    app = make_app(DELIBERATION_MIN_VOTING_WINDOW=setting)
+    with app.app_context():
+        world = make_world()
+        topic = make_topic(world, ballot=ballot_spec())
+        too_short = utcnow() + timedelta(seconds=setting - 5)
+        response = app.test_client().post(f"/api/v1/topics/{topic.id}/open-voting",
+                                          json={"closes_at": too_short.isoformat()}, headers=headers(world.committee))
+        assert (response.status_code, response.json["reason"]) == (422, "invalid_voting_window")
+        assert told in response.json["message"]
+
+
 def test_a_ballot_after_the_closing_time_is_refused_before_the_close_job_runs(client):
     world = make_world()
     alice = resident("alice", world.grid(0))
