@@ -58,9 +58,9 @@ from backend.core.db import utcnow
 from backend.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ServiceUnavailable,
                                  Unprocessable)
 from backend.core.jobs import enqueue
-from backend.core.policies import Actor
+from backend.core.policies import Actor, Home
 from backend.deliberations import notices, sealing
-from backend.deliberations.eligibility import Membership, in_scope, membership, roll_size
+from backend.deliberations.eligibility import in_scope, roll_size
 from backend.deliberations.models import Ballot, Poll, Topic, Voter
 from backend.deliberations.service import get_topic, response_due, set_ballot, transition
 from backend.extensions import db
@@ -185,7 +185,7 @@ def window_refusal(topic: Topic, poll: Poll | None, now: datetime) -> DomainErro
     return None
 
 
-def voter_refusal(topic: Topic, poll: Poll, member: Membership | None) -> DomainError | None:
+def voter_refusal(topic: Topic, poll: Poll, member: Home | None) -> DomainError | None:
     """Why this resident is not on the roll, or None: verified, in scope, and verified before voting opened."""
     if member is None or member.verified_at is None:
         return Forbidden("只有已认证的居民才能投票，请先通过社区邀请码加入住户", reason="not_verified")
@@ -216,7 +216,7 @@ def cast_ballot(topic_id: int, actor: Actor, option_ids: list[int], now: datetim
     if topic.phase == "discussion" and open_if_due(topic, now):  # the opening job is late
         db.session.commit()
     choices = _choices(topic.poll, option_ids)
-    member = membership(actor)
+    member = actor.home
     refusal = voter_refusal(topic, topic.poll, member)
     if refusal is not None:
         raise refusal
@@ -241,7 +241,7 @@ VOTER_IF_STILL_OPEN = sa.insert(Voter.__table__).from_select(
 INSERT_BALLOT = sa.insert(Ballot.__table__)
 
 
-def _record(topic: Topic, user_id: int, member: Membership, choices: str, digest: str,
+def _record(topic: Topic, user_id: int, member: Home, choices: str, digest: str,
             now: datetime | None) -> bool:
     """Write the voter row and the ballot row in one transaction and commit; False (nothing written)
     when only a random key or receipt collided, so the caller draws again."""

@@ -10,7 +10,6 @@ from backend.core.db import utcnow
 from backend.core.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from backend.core.policies import Actor
 from backend.deliberations import notices
-from backend.deliberations.eligibility import membership
 from backend.deliberations.models import Comment, CommentRevision, CommentReport, Topic
 from backend.deliberations.screening import SCENE_COMMENT, screen
 from backend.deliberations.service import openid_of, get_topic, may_manage
@@ -33,7 +32,7 @@ def comment_refusal(actor: Actor, topic: Topic) -> DomainError | None:
         return Conflict("该议题当前不能发表评论", reason="comments_closed")
     if may_manage(actor, topic):
         return None
-    member = membership(actor)
+    member = actor.home
     if member is None or member.verified_at is None:
         return Forbidden("只有已认证的居民才能参与讨论，请先通过社区邀请码加入住户", reason="not_verified")
     if member.community_id != topic.community_id:

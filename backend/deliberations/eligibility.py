@@ -14,31 +14,9 @@ from backend.grids.models import Community, Grid, Street
 MANAGER_ROLES = ("committee", "street_admin", "district_admin")
 
 
-Membership = Home  # a user's household, where it is, and since when the membership is verified
-
-
-# Built once: it runs on every ballot, and building a statement costs more than running it.
-MEMBERSHIP = (sa.select(HouseholdMember.household_id, Household.grid_id, Grid.community_id, Household.building,
-                        HouseholdMember.verified_at)
-              .join(Household, Household.id == HouseholdMember.household_id).join(Grid, Grid.id == Household.grid_id)
-              .where(HouseholdMember.user_id == sa.bindparam("user_id")))
-
-
-def membership_of(user_id: int) -> Membership | None:
-    """The user's household membership, or None."""
-    row = db.session.execute(MEMBERSHIP, {"user_id": user_id}).first()
-    return Membership(*row) if row else None
-
-
-def membership(actor: Actor) -> Membership | None:
-    """The actor's household membership (loaded with the actor: no query)."""
-    return actor.home
-
-
 def home_community(actor: Actor) -> int | None:
     """The community of the actor's household."""
-    member = membership(actor)
-    return member.community_id if member else None
+    return actor.home.community_id if actor.home else None
 
 
 def scope_rows(topic: Topic) -> list[tuple[int, str]]:
@@ -48,7 +26,7 @@ def scope_rows(topic: Topic) -> list[tuple[int, str]]:
     return [(s.grid_id, s.building) for s in topic.scopes]
 
 
-def in_scope(topic: Topic, member: Membership) -> bool:
+def in_scope(topic: Topic, member: Home) -> bool:
     """Whether the member's household lies in the topic's scope."""
     if member.community_id != topic.community_id:
         return False

@@ -10,7 +10,6 @@ from flask import url_for
 from backend.core.db import utcnow
 from backend.core.policies import Actor, allowed
 from backend.deliberations import ballots, comments, moderation
-from backend.deliberations.eligibility import membership
 from backend.deliberations.models import Comment, DeliberationSettings, Poll, Topic
 from backend.deliberations.service import has_supported, is_response_overdue, may_manage, support_refusal
 from backend.extensions import db
@@ -120,7 +119,7 @@ def response_view(topic: Topic, now: datetime | None = None) -> dict | None:
 def viewer_view(topic: Topic, viewer: Actor) -> dict:
     """What the viewer may do here and has done (voted: from `voters` only, never what)."""
     poll = topic.poll
-    member = membership(viewer)
+    member = viewer.home
     voted, household_voted = (False, False)
     vote_refusal = None
     if poll is not None and poll.fixed_at is not None:

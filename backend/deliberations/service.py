@@ -19,7 +19,7 @@ from backend.core.errors import Conflict, DomainError, Forbidden, InvalidTransit
 from backend.core.policies import Actor
 from backend.deliberations import notices
 from backend.deliberations.eligibility import (home_community, households_in, in_scope, managed_communities,
-                                               membership, scope_grids_valid)
+                                               scope_grids_valid)
 from backend.deliberations.models import (DeliberationSettings, Poll, PollOption, Topic, TopicScope,
                                           TopicSupport)
 from backend.deliberations.screening import SCENE_FORUM, screen
@@ -148,7 +148,7 @@ def create_topic(actor: Actor, data: dict, now: datetime | None = None) -> Topic
     community_id = data.get("community_id")
     as_committee = community_id is not None and community_id in managed_communities(actor)
     if not as_committee:
-        member = membership(actor)
+        member = actor.home
         if member is None or member.verified_at is None:
             raise Forbidden("只有已认证的居民才能发起议题，请先通过社区邀请码加入住户", reason="not_verified")
         if community_id not in (None, member.community_id):
@@ -272,7 +272,7 @@ def support_refusal(actor: Actor, topic: Topic) -> DomainError | None:
     """Why the actor may not support the topic (the error to raise), or None if they may."""
     if topic.phase != "discussion":
         return InvalidTransition("当前阶段不能附议")
-    member = membership(actor)
+    member = actor.home
     if member is None or member.verified_at is None:
         return Forbidden("只有已认证的居民才能附议，请先通过社区邀请码加入住户", reason="not_verified")
     if not in_scope(topic, member):
