@@ -833,3 +833,123 @@ describe('subscribe-message consent, asked inside the tap', () => {
     expect(sentTo('POST', '/api/v1/topics')).toHaveLength(1);
   });
 });
+
+// --- photos held by the image check (after the consent suite, which keeps working before or after) ----
+
+describe('topic photos held by the image check', () => {
+  const photo = (id, screening) => ({ id, url: `/api/v1/media/${id}`, thumbnail_url: `/api/v1/media/${id}/thumbnail`, screening });
+  const managed = (photos) => topic({ photos, viewer: viewer({ can_manage: true }) });
+  // What each photo's tile says (its label, then its buttons); an element has no querySelector of its own.
+  const tiles = (page) => page.querySelectorAll('.detail__photo-item').map((tile) => tile.dom.textContent.replace(/\s+/g, ''));
+  const ACTIONS = '通过不予展示';
+  /** Tap 通过 (`pass`) or 不予展示 (`reject`) under the n-th photo that still offers them. */
+  const tapAction = (page, which, n) => page.querySelectorAll(`.detail__photo-${which}`)[n].querySelector('.t-button').dispatchEvent('tap');
+
+  beforeEach(() => {
+    mockApi.download.mockImplementation((url) => Promise.resolve(`/tmp${url}.jpg`));
+  });
+
+  test('each state has its label; a manager may decide the pending and the reviewed ones', async () => {
+    serve({
+      'GET /api/v1/topics/7': managed([photo(3, 'pass'), photo(4, 'pending'), photo(5, 'review'), photo(6, 'risky')]),
+      'GET /api/v1/topics/7/comments': [],
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    expect(page.querySelectorAll('.detail__photo')).toHaveLength(4);
+    expect(tiles(page)).toEqual(['', `审核中${ACTIONS}`, `待人工审核${ACTIONS}`, '未通过审核（仅管理员可见）']);
+    expect(page.querySelector('.detail__photos-hint').dom.textContent).toContain('居民暂时看不到');
+    expect(page.data.photos[0]).toEqual({ id: 3, url: '/api/v1/media/3', src: '/tmp/api/v1/media/3/thumbnail.jpg' });
+  });
+
+  test('a manager passes one photo and keeps another from residents: one request each, labels updated in place', async () => {
+    let finishPass;
+    serve({
+      'GET /api/v1/topics/7': managed([photo(4, 'pending'), photo(5, 'review')]),
+      'GET /api/v1/topics/7/comments': [],
+      'POST /api/v1/media/4/screening': () => new Promise((resolve) => { finishPass = resolve; }),
+      'POST /api/v1/media/5/screening': { id: 5, screening: 'risky' },
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+
+    modalAnswers.push({ confirm: false }); // thought better of it: nothing sent
+    tapAction(page, 'pass', 0);
+    await settle();
+    expect(sentTo('POST', '/api/v1/media/4/screening')).toEqual([]);
+    expect(page.data.deciding).toBeNull();
+
+    tapAction(page, 'pass', 0);
+    tapAction(page, 'pass', 0); // a double tap asks once and sends once
+    await settle();
+    page.instance.onDecidePhoto({ currentTarget: { dataset: { id: 4, decision: 'pass' } } }); // even past the buttons
+    page.instance.onDecidePhoto({ currentTarget: { dataset: { id: 5, decision: 'risky' } } }); // one photo at a time
+    await settle();
+    expect(wx.showModal).toHaveBeenCalledTimes(2);
+    expect(wx.showModal.mock.calls[1][0]).toEqual(expect.objectContaining({ confirmText: '通过' }));
+    expect(page.data.deciding).toEqual({ id: 4, decision: 'pass' });
+    finishPass({ id: 4, screening: 'pass' });
+    await settle();
+    expect(sentTo('POST', '/api/v1/media/4/screening').map((s) => s.data)).toEqual([{ decision: 'pass' }]);
+    expect(tiles(page)).toEqual(['', `待人工审核${ACTIONS}`]);
+    expect(toasts).toContain('照片已通过');
+
+    tapAction(page, 'reject', 0); // photo 5's, the only one left to decide
+    await settle();
+    expect(wx.showModal.mock.calls[2][0]).toEqual(expect.objectContaining({ title: '不予展示', confirmText: '不予展示' }));
+    expect(sentTo('POST', '/api/v1/media/5/screening').map((s) => s.data)).toEqual([{ decision: 'risky' }]);
+    expect(tiles(page)).toEqual(['', '未通过审核（仅管理员可见）']);
+    expect(toasts).toContain('已设为不予展示');
+    expect(sentTo('GET', '/api/v1/topics/7')).toHaveLength(1); // updated in place, no reload
+    expect(mockApi.download).toHaveBeenCalledTimes(2); // thumbnails kept
+  });
+
+  test('the uploader (a resident) sees the label and that neighbours see it once passed, and no actions', async () => {
+    serve({
+      'GET /api/v1/topics/7': topic({ photos: [photo(3, 'pass'), photo(4, 'pending'), photo(5, 'review')],
+        viewer: viewer({ is_proposer: true }) }),
+      'GET /api/v1/topics/7/comments': [],
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    expect(tiles(page)).toEqual(['', '审核中', '待人工审核']);
+    expect(page.querySelector('.detail__photos-hint').dom.textContent).toContain('审核通过后邻居才能看到');
+    expect(page.querySelector('.detail__photo-pass')).toBeUndefined();
+    expect(page.querySelector('.detail__photo-reject')).toBeUndefined();
+  });
+
+  test('photos that all passed: no labels, no hint', async () => {
+    serve({ 'GET /api/v1/topics/7': managed([photo(3, 'pass')]), 'GET /api/v1/topics/7/comments': [] });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    expect(tiles(page)).toEqual(['']);
+    expect(page.querySelector('.detail__photos-hint')).toBeUndefined();
+  });
+
+  test('409: already decided elsewhere: the topic reloads and the message is shown', async () => {
+    serve({
+      'GET /api/v1/topics/7': managed([photo(4, 'review')]),
+      'GET /api/v1/topics/7/comments': [],
+      'POST /api/v1/media/4/screening': () => refused(409, 'invalid_transition', '这张照片已有审核结果'),
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    routes['GET /api/v1/topics/7'] = managed([photo(4, 'risky')]); // another manager kept it back
+    tapAction(page, 'pass', 0);
+    await settle();
+    expect(sentTo('POST', '/api/v1/media/4/screening')).toHaveLength(1);
+    expect(toasts).toEqual(['这张照片已有审核结果']);
+    expect(sentTo('GET', '/api/v1/topics/7')).toHaveLength(2);
+    expect(tiles(page)).toEqual(['未通过审核（仅管理员可见）']);
+    expect(page.data.deciding).toBeNull();
+  });
+
+  test('a failure that is not a conflict says why and keeps the actions', async () => {
+    serve({
+      'GET /api/v1/topics/7': managed([photo(4, 'pending')]),
+      'GET /api/v1/topics/7/comments': [],
+      'POST /api/v1/media/4/screening': () => Promise.reject(Object.assign(new Error('网络不给力，请稍后重试'), { network: true })),
+    });
+    const page = await open('pages/topics/detail/detail', { id: '7' });
+    tapAction(page, 'reject', 0);
+    await settle();
+    expect(toasts).toEqual(['网络不给力，请稍后重试']);
+    expect(sentTo('GET', '/api/v1/topics/7')).toHaveLength(1);
+    expect(tiles(page)).toEqual([`审核中${ACTIONS}`]);
+  });
+});

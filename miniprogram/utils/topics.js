@@ -65,7 +65,6 @@ const MODERATION_ACTIONS = {
   unpin: '取消置顶',
 };
 
-/** Why the viewer cannot vote or support, in words (the backend's `reason` codes). */
 // Subscribe messages a resident is asked to allow (inside the tap, as WeChat requires; three at most):
 // a supporter hears when voting opens and when it ends, a commenter when someone replies, a proposer
 // how the review went and when voting opens.
@@ -75,6 +74,7 @@ const CONSENT_KINDS = {
   propose: ['topic_approved', 'topic_rejected', 'voting_opened'],
 };
 
+/** Why the viewer cannot vote or support, in words (the backend's `reason` codes). */
 const REFUSALS = {
   already_voted: '您已投票，每人只能投一次',
   household_already_voted: '您家已有成员投票（按户投票，每户一票）',
@@ -85,6 +85,26 @@ const REFUSALS = {
   already_supported: '您已附议',
   own_topic: '不能附议自己发起的议题',
   invalid_transition: '当前阶段不能附议',
+};
+
+// WeChat's image check of a topic's photos. Only the uploader and the topic's managers receive a photo
+// that has not passed (a risky one, the managers only), so the label is all the page adds.
+const PHOTO_SCREENING = {
+  pending: { label: '审核中', theme: 'warning' },
+  review: { label: '待人工审核', theme: 'warning' },
+  risky: { label: '未通过审核（仅管理员可见）', theme: 'danger' },
+};
+const DECIDABLE_SCREENING = ['pending', 'review'];
+
+/** A manager's decision on a held photo: the question asked first, and the toast after. */
+const PHOTO_DECISIONS = {
+  pass: {
+    title: '通过这张照片', content: '通过后，能看到本议题的居民都能看到这张照片。', confirmText: '通过', done: '照片已通过',
+  },
+  risky: {
+    title: '不予展示', content: '这张照片将不向居民展示，上传人会收到通知。确定吗？', confirmText: '不予展示',
+    confirmColor: '#d54941', done: '已设为不予展示',
+  },
 };
 
 const labelOf = (list, value) => (list.find((item) => item.value === value) || {}).label || '';
@@ -231,6 +251,22 @@ function describeResponse(response) {
   };
 }
 
+/**
+ * The label of a photo the image check has not passed, or null for a passed one:
+ * {label, theme, decidable} — `decidable` when a manager may still pass or reject it.
+ */
+function photoScreening(photo, canManage) {
+  const state = PHOTO_SCREENING[photo.screening];
+  if (!state) return null; // pass (or a server without the check)
+  return Object.assign({ decidable: !!canManage && DECIDABLE_SCREENING.indexOf(photo.screening) !== -1 }, state);
+}
+
+/** What the viewer is told under photos with labels: why residents do not see them yet. */
+function heldPhotosHint(photos, canManage) {
+  if (!(photos || []).some((photo) => PHOTO_SCREENING[photo.screening])) return '';
+  return canManage ? '带标记的照片居民暂时看不到，审核通过后才会展示' : '带标记的照片审核通过后邻居才能看到';
+}
+
 /** Community ids where this person (GET /me) is on the committee, which may create topics directly. */
 function committeeCommunityIds(me) {
   return ((me && me.roles) || []).filter((r) => r.role === 'committee').map((r) => r.scope_id);
@@ -312,6 +348,8 @@ const api = {
   results: (id, options) => get(`/api/v1/topics/${id}/results`, undefined, options),
   checkReceipt: (id, receipt) => get(`/api/v1/topics/${id}/receipts/${encodeURIComponent(receipt)}`),
   uploadPhoto: (filePath) => upload('/api/v1/uploads', filePath),
+  // managers: pass or reject a photo the image check held → {id, screening}
+  decidePhoto: (mediaId, decision, options) => post(`/api/v1/media/${mediaId}/screening`, { decision }, options),
   // committee
   approve: (id) => post(`/api/v1/topics/${id}/approve`, {}),
   reject: (id, reason) => post(`/api/v1/topics/${id}/reject`, { reason }),
@@ -332,6 +370,8 @@ module.exports = {
   VOTE_UNITS,
   OUTCOMES,
   MODERATION_ACTIONS,
+  PHOTO_SCREENING,
+  PHOTO_DECISIONS,
   REFUSALS,
   CONSENT_KINDS,
   RECEIPTS_KEY,
@@ -345,6 +385,8 @@ module.exports = {
   resultRows,
   describeResults,
   describeResponse,
+  photoScreening,
+  heldPhotosHint,
   openVotingRequest,
   committeeCommunityIds,
   managesTopics,

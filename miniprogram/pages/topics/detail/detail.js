@@ -1,13 +1,14 @@
 /**
  * Topic — 议题详情 (`pages/topics/detail/detail?id=`, the page notifications open): the proposal,
  * supports (附议), the vote and its result, the committee's response, and the discussion with
- * stances, one level of replies, reports (举报) and, for the committee, moderation.
+ * stances, one level of replies, reports (举报) and, for the committee, moderation. Photos the image
+ * check has not passed carry a label; a manager passes them or keeps them from residents here.
  */
 const { download } = require('../../../utils/request');
 const { askConsent, loadTemplates } = require('../../../utils/consent');
 const {
-  api, confirmAction, describeResults, describeResponse, describeTopic, formatTime, labelOf, receiptsFor,
-  CONSENT_KINDS, MODERATION_ACTIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
+  api, confirmAction, describeResults, describeResponse, describeTopic, formatTime, heldPhotosHint, labelOf, photoScreening,
+  receiptsFor, CONSENT_KINDS, MODERATION_ACTIONS, PHOTO_DECISIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
 } = require('../../../utils/topics');
 const pagedList = require('../../../behaviors/paged-list');
 
@@ -57,9 +58,24 @@ function describe(topic) {
     result: topic.result ? describeResults(topic.result) : null,
     response: describeResponse(topic.response),
     canManage: !!viewer.can_manage,
+    photosHint: heldPhotosHint(topic.photos, viewer.can_manage),
     canWithdraw: !!viewer.is_proposer && ['pending_review', 'discussion'].indexOf(topic.phase) !== -1 && !fixed,
     commentable: COMMENTABLE.indexOf(topic.phase) !== -1,
   };
+}
+
+/** A photo as its tile shows it: the downloaded thumbnail, and `held` (its label) unless it passed. */
+function photoItem(photo, src, canManage) {
+  const item = { id: photo.id, url: photo.url, src };
+  const held = photoScreening(photo, canManage);
+  if (held) item.held = held;
+  return item;
+}
+
+/** The topic with one photo's screening as the server now has it. */
+function withScreening(topic, decided) {
+  const photos = (topic.photos || []).map((p) => (p.id === decided.id ? Object.assign({}, p, { screening: decided.screening }) : p));
+  return Object.assign({}, topic, { photos });
 }
 
 /** The threads with `updated` put in place of the comment with its id (top-level or reply). */
@@ -119,6 +135,7 @@ Component({
     stance: '',
     replyTo: null, // {id, author}
     posting: false,
+    deciding: null, // a manager's photo decision in flight: {id, decision}
   },
 
   methods: {
@@ -152,16 +169,49 @@ Component({
     showTopic(topic) {
       const firstTime = !this.data.topic;
       this.setData({ topic, view: describe(topic), loading: false, receipts: receiptsFor(topic.id) });
-      if (firstTime) {
-        wx.setNavigationBarTitle({ title: topic.title });
-        this.loadPhotos(topic.photos || []);
-      }
+      if (firstTime) wx.setNavigationBarTitle({ title: topic.title });
+      return this.loadPhotos(topic);
     },
 
-    loadPhotos(photos) {
-      return Promise.all(photos.map((photo) => download(photo.thumbnail_url, { silent: true })
-        .then((src) => ({ id: photo.id, url: photo.url, src }), () => null)))
-        .then((loaded) => this.setData({ photos: loaded.filter(Boolean) }));
+    /**
+     * The topic's photos with their labels, in its order. Each thumbnail is downloaded once per page
+     * (one that failed, again next time); only the latest call's photos are shown.
+     */
+    loadPhotos(topic) {
+      const canManage = !!(topic.viewer && topic.viewer.can_manage);
+      const files = this.photoFiles || (this.photoFiles = {});
+      const round = (this.photoRound || 0) + 1;
+      this.photoRound = round;
+      return Promise.all((topic.photos || []).map((photo) => {
+        if (!files[photo.id]) {
+          files[photo.id] = download(photo.thumbnail_url, { silent: true })
+            .catch(() => { delete files[photo.id]; return null; });
+        }
+        return files[photo.id].then((src) => (src ? photoItem(photo, src, canManage) : null));
+      })).then((items) => {
+        if (round === this.photoRound) this.setData({ photos: items.filter(Boolean) });
+      });
+    },
+
+    /** Manager: pass a held photo or keep it from residents, after a confirmation; one at a time. */
+    onDecidePhoto(e) {
+      const id = Number(e.currentTarget.dataset.id);
+      const { decision } = e.currentTarget.dataset;
+      const ask = PHOTO_DECISIONS[decision];
+      if (this.data.deciding || !ask) return Promise.resolve();
+      this.setData({ deciding: { id, decision } }); // before the question: a second tap asks nothing
+      return confirmAction(ask)
+        .then((confirmed) => confirmed && api.decidePhoto(id, decision, { silent: true })
+          .then((photo) => {
+            this.showTopic(withScreening(this.data.topic, photo));
+            wx.showToast({ title: ask.done, icon: 'none' });
+          })
+          .catch((error) => {
+            wx.showToast({ title: error.message, icon: 'none' });
+            if (error.status === 409) return this.loadTopic(); // decided meanwhile: show it as it is
+            return null;
+          }))
+        .then(() => this.setData({ deciding: null }));
     },
 
     onPreviewPhoto(e) {
