@@ -14,30 +14,6 @@ from backend.migrate import alembic_config, pending_model_changes, upgrade_datab
 from tests.conftest import base_config
 
 
-def test_migrations_match_the_models(database_url, tmp_path):
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        name = f"linli_migrations_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        target = url.set(database=name).render_as_string(hide_password=False)
-    else:
-        admin, name, target = None, None, f"sqlite:///{tmp_path / 'migrated.db'}"
-    try:
-        app = create_app(base_config(target, MEDIA_ROOT=str(tmp_path / "media")))
-        with app.app_context():
-            upgrade_database()
-            assert pending_model_changes() == []
-            upgrade_database()  # running it again is a no-op
-            db.engine.dispose()
-    finally:
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-
 @pytest.fixture
 def empty_database(database_url, tmp_path):
     """An app on a new, empty database (PostgreSQL or SQLite, as the suite runs), for migrating step by step."""
@@ -60,6 +36,12 @@ def empty_database(database_url, tmp_path):
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
+
+def test_migrations_match_the_models(empty_database):
+    upgrade_database()
+    assert pending_model_changes() == []
+    upgrade_database()  # running it again is a no-op
 
 
 def migrate_to(revision: str) -> None:

@@ -579,6 +579,15 @@ describe('topic list', () => {
   });
 });
 
+/** Fill the propose form with a valid topic and tap 提交. */
+async function submitProposal(page) {
+  typeInto(page, '.propose__title', '新建非机动车棚');
+  typeInto(page, '.propose__body', '3 幢旁的空地可以建车棚。');
+  await settle();
+  tapButton(page, '.propose__submit');
+  await settle();
+}
+
 describe('propose', () => {
   const me = { id: 2, verified: true, roles: [], household: { id: 3, grid_id: 5, grid_name: '第一网格', building: '1 幢' } };
 
@@ -612,11 +621,7 @@ describe('propose', () => {
   test('a refusal keeps the form for another try', async () => {
     serve({ 'GET /api/v1/me': me, 'POST /api/v1/topics': () => refused(422, 'content_rejected', '内容含有不当信息') });
     const page = await open('pages/topics/propose/propose');
-    typeInto(page, '.propose__title', '新建非机动车棚');
-    typeInto(page, '.propose__body', '3 幢旁的空地可以建车棚。');
-    await settle();
-    tapButton(page, '.propose__submit');
-    await settle();
+    await submitProposal(page);
     expect(page.data.submitting).toBe(false);
     expect(page.data.title).toBe('新建非机动车棚');
     expect(page.data.body).toBe('3 幢旁的空地可以建车棚。');
@@ -824,11 +829,7 @@ describe('subscribe-message consent, asked inside the tap', () => {
       'GET /api/v1/subscriptions': { templates: TEMPLATES }, 'POST /api/v1/subscriptions': { accepted: {} },
       'POST /api/v1/topics': topic({ id: 12, phase: 'pending_review' }) });
     const page = await open('pages/topics/propose/propose');
-    typeInto(page, '.propose__title', '新建非机动车棚');
-    typeInto(page, '.propose__body', '3 幢旁的空地可以建车棚。');
-    await settle();
-    tapButton(page, '.propose__submit');
-    await settle();
+    await submitProposal(page);
     expect(asked).toEqual([['t-ok', 't-open']]);
     expect(sentTo('POST', '/api/v1/topics')).toHaveLength(1);
   });
