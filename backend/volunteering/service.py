@@ -322,7 +322,7 @@ def update_shift(shift_id: int, changes: dict, now: datetime | None = None) -> S
         if not resized:
             db.session.rollback()
             raise Conflict("名额不能少于已确认报名的人数", reason="capacity_below_confirmed")
-    announced = any(field in values and values[field] != getattr(shift, field) for field in ANNOUNCED)
+    announced = _announced(shift, values)
     if announced:
         values["revision"] = shift.revision + 1
     if values:
@@ -339,6 +339,11 @@ def update_shift(shift_id: int, changes: dict, now: datetime | None = None) -> S
     return shift
 
 
+def _announced(shift: Shift, values: dict) -> bool:
+    """Whether an edit changes the shift's time or place: a new revision, told to everyone signed up."""
+    return any(field in values and values[field] != getattr(shift, field) for field in ANNOUNCED)
+
+
 def _edited_values(shift: Shift, changes: dict, now: datetime) -> dict:
     """The columns an edit writes, checked against the shift as it is under its lock."""
     if shift.cancelled_at is not None:
@@ -349,8 +354,7 @@ def _edited_values(shift: Shift, changes: dict, now: datetime) -> dict:
     values = {field: changes[field] for field in columns if field in changes}
     if "waitlist" in changes:
         values["waitlist_enabled"] = changes["waitlist"]
-    if now >= shift.starts_at - CHECKIN_OPENS_BEFORE and any(
-            field in values and values[field] != getattr(shift, field) for field in ANNOUNCED):
+    if now >= shift.starts_at - CHECKIN_OPENS_BEFORE and _announced(shift, values):
         # Volunteers may be checked in already: moving the shift under them would misplace their hours.
         raise InvalidTransition("签到已开始，不能再修改时间和地点", reason="invalid_transition")
     starts_at, ends_at = values.get("starts_at", shift.starts_at), values.get("ends_at", shift.ends_at)

@@ -214,8 +214,7 @@ def fill_free_places(shift: Shift, now: datetime) -> list[int]:
             raise RuntimeError(f"shift {shift.id}: promoted without a free place")
         free -= 1
         promoted.append(candidate.id)
-        for which, at in due:
-            jobs.enqueue_at(jobs.send_shift_reminder, candidate.id, which, shift.revision, at=at)
+        _enqueue_reminders(candidate.id, shift, due)
         _tell_promoted(candidate.id, candidate.user_id, shift)
     return promoted
 
@@ -247,8 +246,13 @@ def _plan_reminders(signup: ShiftSignup, shift: Shift, now: datetime) -> None:
     marks, due = _reminder_plan(shift, now)
     for column, value in marks.items():
         setattr(signup, column, value)
+    _enqueue_reminders(signup.id, shift, due)
+
+
+def _enqueue_reminders(signup_id: int, shift: Shift, due) -> None:
+    """Plan a sign-up's due reminders for the shift's current revision (an edit makes them moot)."""
     for which, at in due:
-        jobs.enqueue_at(jobs.send_shift_reminder, signup.id, which, shift.revision, at=at)
+        jobs.enqueue_at(jobs.send_shift_reminder, signup_id, which, shift.revision, at=at)
 
 
 def reschedule_reminders(shift: Shift, now: datetime) -> None:
@@ -260,8 +264,7 @@ def reschedule_reminders(shift: Shift, now: datetime) -> None:
                        .values({f"{which}_reminder_at": marks.get(f"{which}_reminder_at") for which in REMINDERS})
                        .execution_options(synchronize_session=False))
     for signup_id in db.session.scalars(sa.select(ShiftSignup.id).where(*confirmed).order_by(ShiftSignup.id)).all():
-        for which, at in due:
-            jobs.enqueue_at(jobs.send_shift_reminder, signup_id, which, shift.revision, at=at)
+        _enqueue_reminders(signup_id, shift, due)
 
 
 def send_reminder(signup_id: int, which: str, now: datetime | None = None, revision: int | None = None) -> bool:
