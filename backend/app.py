@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from backend import config as settings
 from backend.core import jobs
+from backend.core.api import JSONProvider, refuse_oversized_body
 from backend.core.db import ping_when_idle
 from backend.extensions import api, db
 
@@ -37,8 +38,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     app.config.update(settings.from_environment())
     app.config.update(config_overrides or {})
     settings.check(app.config)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    app.json = JSONProvider(app)
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
     app.url_map.converters["int"] = IdConverter
@@ -54,6 +54,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     _init_queue(app)
     _init_wechat(app)
     _register_blueprints()
+    app.before_request(refuse_oversized_body)
     app.after_request(_run_inline_jobs)
     from backend.cli import register_commands
 

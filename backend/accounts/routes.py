@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.accounts import presenters, service
 from backend.accounts.schemas import (HouseholdCreateSchema, HouseholdSchema, InviteCreateSchema, InviteSchema,
-                                      JoinHouseholdSchema, MeSchema, PhoneCodeSchema, ProfilePatchSchema,
-                                      RefreshSchema, TokenPairSchema, WeChatLoginSchema)
+                                      JoinHouseholdSchema, LogoutSchema, MeSchema, PhoneCodeSchema,
+                                      ProfilePatchSchema, RefreshSchema, TokenPairSchema, WeChatLoginSchema)
+from backend.core.api import Blueprint
 from backend.core.auth import current_actor, require, token_family
 from backend.core.idempotency import idempotent
 from backend.core.policies import authorize
@@ -38,8 +38,9 @@ class Refresh(MethodView):
 @blp.route("/auth/logout")
 class Logout(MethodView):
     @require("authenticated")
+    @blp.arguments(LogoutSchema, required=False, description="No fields: send no body, or `{}`")
     @blp.response(204)
-    def post(self):
+    def post(self, _no_fields):
         """Log out: revoke this login's refresh tokens"""
         service.logout(current_actor().user_id, token_family())
 

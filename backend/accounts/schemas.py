@@ -8,22 +8,26 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.accounts.service import MAX_AGE_YEARS, age_on
-from backend.core.fields import Id
+from backend.core.fields import Id, Text
 from backend.grids.service import local_tz
 
 
 class WeChatLoginSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
-                            metadata={"description": "`wx.login` code, or `dev:<openid>` under dev login"})
+    code = Text(required=True, validate=validate.Length(min=1, max=128),
+                metadata={"description": "`wx.login` code, or `dev:<openid>` under dev login"})
 
 
 class RefreshSchema(ma.Schema):
-    refresh_token = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
+    refresh_token = Text(required=True, validate=validate.Length(min=1, max=256))
+
+
+class LogoutSchema(ma.Schema):
+    """Logout takes no fields: send no body or `{}`; anything else is refused like in any request."""
 
 
 class PhoneCodeSchema(ma.Schema):
-    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=128),
-                            metadata={"description": "`e.detail.code` from a getPhoneNumber button"})
+    code = Text(required=True, validate=validate.Length(min=1, max=128),
+                metadata={"description": "`e.detail.code` from a getPhoneNumber button"})
 
 
 class BirthDate(ma.fields.Date):
@@ -46,10 +50,10 @@ class BirthDate(ma.fields.Date):
 
 
 class ProfilePatchSchema(ma.Schema):
-    nickname = ma.fields.String(validate=validate.Length(max=32))
-    avatar_url = ma.fields.String(validate=[validate.Length(max=512),
-                                            validate.Regexp(r"^(https://\S+)?$", error="头像地址必须是 https 链接")])
-    real_name = ma.fields.String(validate=validate.Length(max=32))
+    nickname = Text(validate=validate.Length(max=32))
+    avatar_url = Text(validate=[validate.Length(max=512),
+                                validate.Regexp(r"^(https://\S+)?$", error="头像地址必须是 https 链接")])
+    real_name = Text(validate=validate.Length(max=32))
     birth_date = BirthDate(allow_none=True, metadata={"description": "YYYY-MM-DD, or null to clear; "
                                                                      "shifts with a minimum age need it"})
 
@@ -96,13 +100,13 @@ class TokenPairSchema(ma.Schema):
 
 
 class JoinHouseholdSchema(ma.Schema):
-    invite_code = ma.fields.String(required=True, validate=validate.Length(min=4, max=32))
+    invite_code = Text(required=True, validate=validate.Length(min=4, max=32))
 
 
 class HouseholdCreateSchema(ma.Schema):
     grid_id = Id(required=True, strict=True)
-    address = ma.fields.String(required=True, validate=validate.Length(min=2, max=200))
-    building = ma.fields.String(load_default="", validate=validate.Length(max=40))
+    address = Text(required=True, validate=validate.Length(min=2, max=200))
+    building = Text(load_default="", validate=validate.Length(max=40))
 
 
 class InviteCreateSchema(ma.Schema):

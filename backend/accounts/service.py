@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -13,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from backend.accounts.models import Household, HouseholdInvite, HouseholdMember, RefreshToken, User
 from backend.core.auth import issue_access_token
 from backend.core.db import utcnow
-from backend.core.errors import Conflict, DomainError, NotFound, ServiceUnavailable, Unauthorized
+from backend.core.errors import Conflict, DomainError, NotFound, ServiceUnavailable, Unauthorized, Unprocessable
 from backend.extensions import db
 from backend.grids.models import Grid
 from backend.wechat import WeChatError, WeChatUnavailable
 
 DEV_PREFIX = "dev:"
+# An openid is an identifier: visible characters only, as long as the column allows.
+DEV_OPENID = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]{1,64}")
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: codes are read aloud and typed
 INVITE_LENGTH = 8
 MAX_AGE_YEARS = 120  # an older birth date is a typo
@@ -43,8 +46,9 @@ def wechat_login(code: str) -> TokenPair:
     client = current_app.extensions.get("wechat")
     if code.startswith(DEV_PREFIX) and current_app.config["DEV_LOGIN"] and client is None:
         openid = code[len(DEV_PREFIX):]
-        if not 1 <= len(openid) <= 64:
-            raise DomainError("开发登录的 openid 应为 1–64 个字符", reason="invalid_code")
+        if not DEV_OPENID.fullmatch(openid):
+            message = "开发登录的 openid 应为 1–64 个字符，不能含空白或控制字符"
+            raise Unprocessable(message, reason="invalid_code", errors={"json": {"code": [message]}})
         unionid = None
     elif client is None:
         raise ServiceUnavailable("微信登录暂未配置", reason="wechat_not_configured")

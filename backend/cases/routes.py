@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from backend.cases import catalogue, presenters, queries, service, stats
 from backend.cases.schemas import (AvailabilitySchema, AvailabilityUpdateSchema, CaseDetailSchema,
@@ -10,6 +9,7 @@ from backend.cases.schemas import (AvailabilitySchema, AvailabilityUpdateSchema,
                                    CategoryCreateSchema, CategoryGroupSchema, CategoryPatchSchema, CategorySchema,
                                    NearbyArgsSchema, NearbyCaseSchema, NoteSchema, RateSchema, ReassignSchema,
                                    ReopenSchema, ResolveSchema, ReturnSchema, StatsArgsSchema, StatsSchema)
+from backend.core.api import Blueprint
 from backend.core.auth import current_actor, require
 from backend.core.idempotency import idempotent
 from backend.core.pagination import paginate

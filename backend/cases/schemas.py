@@ -30,7 +30,7 @@ PHOTO_IDS = dict(validate=validate.Length(max=9), load_default=list,
 # --- requests -----------------------------------------------------------------------------------
 
 class CaseSubmitSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = Text(required=True, validate=validate.OneOf(KINDS))
     category_code = Text(required=True, validate=CODE)
     description = Text(required=True, validate=validate.Length(min=2, max=1000))
     lat = _latitude(load_default=None, allow_none=True)
@@ -52,12 +52,12 @@ class NearbyArgsSchema(ma.Schema):
 
 
 class CaseListArgsSchema(ma.Schema):
-    view = ma.fields.String(load_default="mine", validate=validate.OneOf(VIEWS), metadata={"description": (
+    view = Text(load_default="mine", validate=validate.OneOf(VIEWS), metadata={"description": (
         "`mine` reported or followed; `assigned` my tasks; `grid`/`community`/`street`/`district` cases where I hold"
         " that level's role; `escalated` cases escalated to my level (督办)")})
-    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    status = Text(validate=validate.OneOf(STATUSES))
     open = ma.fields.Boolean(metadata={"description": "Only cases still being worked on (or only finished ones)"})
-    kind = ma.fields.String(validate=validate.OneOf(KINDS))
+    kind = Text(validate=validate.OneOf(KINDS))
     category_code = Text(validate=CODE)
     overdue = ma.fields.Boolean()
     escalated = ma.fields.Boolean()
@@ -66,8 +66,8 @@ class CaseListArgsSchema(ma.Schema):
 
 
 class ReturnSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=validate.OneOf(tuple(RETURN_REASONS)),
-                              metadata={"description": "not_my_grid | needs_other_skill | other"})
+    reason = Text(required=True, validate=validate.OneOf(tuple(RETURN_REASONS)),
+                  metadata={"description": "not_my_grid | needs_other_skill | other"})
     note = Text(load_default="", validate=validate.Length(max=500))
 
 
@@ -106,7 +106,7 @@ class StatsArgsSchema(ma.Schema):
 
 
 class CategoryArgsSchema(ma.Schema):
-    kind = ma.fields.String(validate=validate.OneOf(KINDS))
+    kind = Text(validate=validate.OneOf(KINDS))
     include_inactive = ma.fields.Boolean(load_default=False, metadata={"description": "District admins only"})
 
 
@@ -128,9 +128,9 @@ class _CategoryRules(ma.Schema):
 class CategoryCreateSchema(_CategoryRules):
     code = Text(required=True, validate=CODE)
     name = Text(required=True, validate=validate.Length(min=1, max=40))
-    kind = ma.fields.String(validate=validate.OneOf(KINDS), metadata={"description": "Required for a group"})
+    kind = Text(validate=validate.OneOf(KINDS), metadata={"description": "Required for a group"})
     parent_code = Text(validate=CODE,
-                                   metadata={"description": "The group; omit to create a group"})
+                       metadata={"description": "The group; omit to create a group"})
 
 
 class CategoryPatchSchema(_CategoryRules):

@@ -1,10 +1,16 @@
 """Marshmallow fields shared by every feature's schemas."""
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 from marshmallow import validate
 
 MAX_ID = 2**31 - 1
+
+# C0 and C1 control characters other than tab, newline and carriage return, and lone UTF-16
+# surrogates (JSON's "\ud800" decodes to one; no database can encode it).
+UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Id(ma.fields.Integer):
@@ -19,13 +25,18 @@ class Id(ma.fields.Integer):
 
 
 class Text(ma.fields.String):
-    """Text a person typed: surrounding blanks trimmed before length checks; control characters
-    other than newlines and tabs refused (PostgreSQL cannot store NUL, and nobody types the rest)."""
+    """Text a client sent: surrounding blanks trimmed before length checks; control characters other
+    than newlines and tabs, and lone surrogates, refused (PostgreSQL cannot store NUL, no database can
+    encode a lone surrogate, and nobody types the rest).
 
-    default_error_messages = {"control": "不能包含控制字符"}
+    Every string a request carries (body, query string) is a `Text`, choices included
+    (`Text(validate=validate.OneOf(...))`); a test walks every endpoint's schemas to keep it so.
+    """
+
+    default_error_messages = {"control": "不能包含控制字符或无效字符"}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
+        if UNSTORABLE.search(text):
             raise self.make_error("control")
         return text

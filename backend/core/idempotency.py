@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.core.auth import current_actor
 from backend.core.errors import Conflict, DomainError, Unprocessable
+from backend.core.fields import UNSTORABLE
 from backend.core.models import IdempotencyRecord
 from backend.extensions import db
 
@@ -30,8 +31,8 @@ def idempotent(view):
         actor = current_actor()
         if key is None or actor is None:
             return view(*args, **kwargs)
-        if not 1 <= len(key) <= 255:
-            raise DomainError("Idempotency-Key 长度应为 1–255 个字符", reason="invalid_idempotency_key")
+        if not 1 <= len(key) <= 255 or UNSTORABLE.search(key):  # it is stored: no NUL, no control characters
+            raise DomainError("Idempotency-Key 应为 1–255 个字符，不能含控制字符", reason="invalid_idempotency_key")
         digest = _request_digest()
         existing = _find(actor.user_id, key)
         if existing is not None:

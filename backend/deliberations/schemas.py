@@ -29,17 +29,17 @@ class Moment(ma.fields.AwareDateTime):
 # --- requests -----------------------------------------------------------------------------------
 
 class BallotSpecSchema(ma.Schema):
-    type = ma.fields.String(required=True, validate=validate.OneOf(BALLOT_TYPES))
+    type = Text(required=True, validate=validate.OneOf(BALLOT_TYPES))
     options = ma.fields.List(Text(validate=validate.Length(min=1, max=60)), load_default=list,
                              validate=validate.Length(max=MAX_OPTIONS),
                              metadata={"description": "Choices of a `single` or `multiple` ballot (2–20); "
                                                       "`yes_no_abstain` has fixed options 赞成/反对/弃权"})
     max_choices = ma.fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_OPTIONS),
                                     metadata={"description": "`multiple` only: how many options a voter may pick"})
-    per = ma.fields.String(load_default="person", validate=validate.OneOf(VOTE_UNITS),
-                           metadata={"description": "`household`: one vote per household (户代表)"})
+    per = Text(load_default="person", validate=validate.OneOf(VOTE_UNITS),
+               metadata={"description": "`household`: one vote per household (户代表)"})
     quorum_percent = ma.fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0, max=100))
-    pass_rule = ma.fields.String(load_default="majority_cast", validate=validate.OneOf(PASS_RULES))
+    pass_rule = Text(load_default="majority_cast", validate=validate.OneOf(PASS_RULES))
     hide_counts_until_close = ma.fields.Boolean(load_default=False)
 
     @ma.validates_schema
@@ -87,9 +87,9 @@ class TopicCreateSchema(ma.Schema):
 
 
 class TopicListArgsSchema(ma.Schema):
-    phase = ma.fields.String(validate=validate.OneOf(PHASES))
+    phase = Text(validate=validate.OneOf(PHASES))
     community_id = Id()
-    view = ma.fields.String(load_default="all", validate=validate.OneOf(("all", "mine", "supported")))
+    view = Text(load_default="all", validate=validate.OneOf(("all", "mine", "supported")))
     overdue = ma.fields.Boolean(load_default=False,
                                 metadata={"description": "Only closed topics whose response is overdue"})
 
@@ -115,18 +115,18 @@ class TopicRespondSchema(ma.Schema):
 
 class TopicCommentCreateSchema(ma.Schema):
     body = Text(required=True, validate=validate.Length(min=1, max=500))
-    stance = ma.fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STANCES))
+    stance = Text(load_default=None, allow_none=True, validate=validate.OneOf(STANCES))
     parent_id = Id(strict=True, load_default=None, allow_none=True,
                    metadata={"description": "Reply to this top-level comment"})
 
 
 class TopicCommentEditSchema(ma.Schema):
     body = Text(required=True, validate=validate.Length(min=1, max=500))
-    stance = ma.fields.String(load_default=None, allow_none=True, validate=validate.OneOf(STANCES))
+    stance = Text(load_default=None, allow_none=True, validate=validate.OneOf(STANCES))
 
 
 class CommentReportSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=validate.OneOf(REPORT_REASONS))
+    reason = Text(required=True, validate=validate.OneOf(REPORT_REASONS))
     note = Text(load_default="", validate=validate.Length(max=200))
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.core.api import Blueprint
 from backend.core.auth import require
 from backend.core.pagination import paginate
 from backend.extensions import db

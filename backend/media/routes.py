@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.core.api import Blueprint
 from backend.core.auth import current_actor, require
 from backend.core.errors import Forbidden
 from backend.core.idempotency import idempotent

@@ -6,6 +6,8 @@ from flask import url_for
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from backend.core.fields import Text
+
 # The documented body of the byte-serving endpoints.
 IMAGE_BYTES = {"type": "string", "format": "binary"}
 
@@ -27,22 +29,23 @@ class MediaSchema(ma.Schema):
 
 
 class PublicLinkArgsSchema(ma.Schema):
-    # Lenient on purpose: a missing or malformed value is a 404 like any other bad link, not a 422.
-    expires = ma.fields.String(load_default="", metadata={"description": "Unix time the link stops working"})
-    signature = ma.fields.String(load_default="", metadata={"description": "HMAC of the photo id and `expires`"})
+    # Lenient on purpose: a missing, expired or forged value is a 404 like any other bad link, not a 422
+    # (control characters are still refused, as in every request).
+    expires = Text(load_default="", metadata={"description": "Unix time the link stops working"})
+    signature = Text(load_default="", metadata={"description": "HMAC of the photo id and `expires`"})
 
 
 class PushSignatureSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE  # WeChat may add openid, encrypt_type, msg_signature
 
-    signature = ma.fields.String(required=True, metadata={"description": "sha1 of the sorted token, timestamp, nonce"})
-    timestamp = ma.fields.String(required=True)
-    nonce = ma.fields.String(required=True)
+    signature = Text(required=True, metadata={"description": "sha1 of the sorted token, timestamp, nonce"})
+    timestamp = Text(required=True)
+    nonce = Text(required=True)
 
 
 class PushCheckSchema(PushSignatureSchema):
-    echostr = ma.fields.String(required=True, metadata={"description": "Echoed back when the signature is right"})
+    echostr = Text(required=True, metadata={"description": "Echoed back when the signature is right"})
 
 
 class MediaCheckEventSchema(ma.Schema):
@@ -51,14 +54,14 @@ class MediaCheckEventSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    Event = ma.fields.String(load_default="")
-    trace_id = ma.fields.String(load_default="")
+    Event = Text(load_default="")
+    trace_id = Text(load_default="")
     result = ma.fields.Dict(load_default=dict, metadata={"description": "`suggest`: pass | review | risky; `label`"})
 
 
 class PhotoModerationSchema(ma.Schema):
-    decision = ma.fields.String(required=True, validate=validate.OneOf(("pass", "risky")),
-                                metadata={"description": "`pass` shows the photo; `risky` keeps it from residents"})
+    decision = Text(required=True, validate=validate.OneOf(("pass", "risky")),
+                    metadata={"description": "`pass` shows the photo; `risky` keeps it from residents"})
 
 
 class PhotoScreeningSchema(ma.Schema):

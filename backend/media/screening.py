@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 
 import sqlalchemy as sa
@@ -113,8 +114,10 @@ def public_link(media_id: int, now: float | None = None) -> str:
 def publicly_linked_photo(media_id: int, expires: str, signature: str) -> tuple[str, str]:
     """The storage key and content type behind a valid, unexpired signed link; 404 for anything else."""
     now = time.time()
-    valid = (expires.isdigit() and now < int(expires) <= now + PUBLIC_LINK_TTL
-             and hmac.compare_digest(_sign(media_id, int(expires)), signature))
+    # ASCII digits of a sane length (str.isdigit takes "²", int() refuses over 4300 digits); the
+    # signature compared as bytes (compare_digest refuses str with non-ASCII characters).
+    valid = (re.fullmatch(r"[0-9]{1,12}", expires) is not None and now < int(expires) <= now + PUBLIC_LINK_TTL
+             and hmac.compare_digest(_sign(media_id, int(expires)).encode(), signature.encode()))
     media = db.session.get(MediaFile, media_id) if valid else None
     if media is None:
         raise NotFound("照片不存在或链接已过期", reason="media_not_found")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.core.fields import Text
+
 
 class NotificationSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -26,7 +28,7 @@ class InboxSummarySchema(ma.Schema):
 
 
 class SubscriptionsSchema(ma.Schema):
-    template_ids = ma.fields.List(ma.fields.String(validate=validate.Length(min=1, max=64)), required=True,
+    template_ids = ma.fields.List(Text(validate=validate.Length(min=1, max=64)), required=True,
                                   validate=validate.Length(min=1, max=10),
                                   metadata={"description": "Templates the user accepted in wx.requestSubscribeMessage"})
 

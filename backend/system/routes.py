@@ -4,9 +4,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from swagger_ui_bundle import swagger_ui_path
 
+from backend.core.api import Blueprint
 from backend.core.auth import require
 from backend.extensions import db
 from backend.system.schemas import HealthSchema

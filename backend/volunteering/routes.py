@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from backend.core.api import Blueprint
 from backend.core.auth import current_actor, require
 from backend.core.idempotency import idempotent
 from backend.core.pagination import paginate

@@ -96,18 +96,18 @@ class ShiftPatchSchema(ma.Schema):
 
 class ActivityListArgsSchema(ma.Schema):
     community_id = Id()
-    when = ma.fields.String(load_default="upcoming", validate=WHEN)
+    when = Text(load_default="upcoming", validate=WHEN)
     managed = ma.fields.Boolean(load_default=False, metadata={"description": "Only activities I run (drafts included)"})
-    status = ma.fields.String(validate=validate.OneOf(("draft", "published", "cancelled")))
+    status = Text(validate=validate.OneOf(("draft", "published", "cancelled")))
 
 
 class MySignupsArgsSchema(ma.Schema):
-    when = ma.fields.String(load_default="upcoming", validate=WHEN)
+    when = Text(load_default="upcoming", validate=WHEN)
 
 
 class CheckinSchema(ma.Schema):
     code = Text(required=True, validate=validate.Length(min=1, max=64),
-                            metadata={"description": "The scanned text (or the `scene` of the mini-program code)"})
+                metadata={"description": "The scanned text (or the `scene` of the mini-program code)"})
     lat = Latitude(load_default=None, allow_none=True)
     lng = Longitude(load_default=None, allow_none=True)
     shift_id = Id(load_default=None, allow_none=True, strict=True,
@@ -117,8 +117,8 @@ class CheckinSchema(ma.Schema):
 class TeamCreateSchema(ma.Schema):
     community_id = Id(required=True, strict=True)
     name = Text(required=True, validate=validate.Length(min=2, max=60))
-    kind = ma.fields.String(load_default="team", validate=validate.OneOf(("team", "social_org")),
-                            metadata={"description": "`team` (志愿队) or `social_org` (社会组织)"})
+    kind = Text(load_default="team", validate=validate.OneOf(("team", "social_org")),
+                metadata={"description": "`team` (志愿队) or `social_org` (社会组织)"})
     description = Text(load_default="", validate=validate.Length(max=500))
     organiser_ids = ma.fields.List(Id(strict=True), load_default=list, validate=validate.Length(max=20))
 
@@ -181,12 +181,12 @@ class CollectSchema(ma.Schema):
 
 class ShopRedemptionsArgsSchema(ma.Schema):
     community_id = Id(required=True)
-    status = ma.fields.String(validate=validate.OneOf(("pending", "collected", "cancelled")))
+    status = Text(validate=validate.OneOf(("pending", "collected", "cancelled")))
 
 
 class LeaderboardArgsSchema(ma.Schema):
     community_id = Id(required=True)
-    by = ma.fields.String(load_default="hours", validate=validate.OneOf(("hours", "points")))
+    by = Text(load_default="hours", validate=validate.OneOf(("hours", "points")))
 
 
 # --- responses ----------------------------------------------------------------------------------

@@ -17,4 +17,6 @@ def push_signature(token: str, timestamp: str, nonce: str) -> str:
 
 def is_signed_push(token: str, signature: str, timestamp: str, nonce: str) -> bool:
     """Whether the query string's signature matches; always False while no push token is configured."""
-    return bool(token) and hmac.compare_digest(push_signature(token, timestamp, nonce), signature or "")
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters, which anyone can send.
+    return bool(token) and hmac.compare_digest(push_signature(token, timestamp, nonce).encode(),
+                                               (signature or "").encode())

@@ -98,13 +98,22 @@ def test_dev_login_off_without_wechat_is_503(make_app):
     ({"code": 12}, 422),
     ({"code": "dev:x", "role": "district_admin"}, 422),
     ({"code": "x" * 200}, 422),
-    ({"code": "dev:"}, 400),
+    ({"code": "dev:"}, 422),
     ([], 422),
 ])
 def test_bad_login_bodies(client, body, status):
     response = client.post("/api/v1/auth/wechat-login", json=body)
     assert response.status_code == status, response.json
     assert set(response.json) >= {"code", "status", "message", "reason"}
+    assert users() == 0
+
+
+@pytest.mark.parametrize("code", ["dev:   ", "dev: \t ", "dev:\u3000", "dev:demo admin", "dev:a\x01b",
+                                  "dev:a\x7fb", "dev:a\x00b", "dev:" + "x" * 65])
+def test_dev_login_refuses_a_blank_or_unreadable_openid(client, code):
+    response = client.post("/api/v1/auth/wechat-login", json={"code": code})
+    assert response.status_code == 422, response.json
+    assert set(response.json) >= {"code", "status", "message", "reason"} and "code" in response.json["errors"]["json"]
     assert users() == 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 
 from tests.factories import login_pair
 
@@ -60,6 +61,37 @@ def test_logout_revokes_the_refresh_token(client):
     assert client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"])).status_code == 204
     response = refresh(client, pair["refresh_token"])
     assert response.status_code == 401 and response.json["reason"] == "refresh_token_revoked"
+
+
+@pytest.mark.parametrize("body", [None, b"", b"{}"])
+@pytest.mark.parametrize("content_type", [None, "application/json"])
+def test_logout_takes_no_body_or_an_empty_object(client, body, content_type):
+    pair = login_pair(client, "alice")
+    response = client.post("/api/v1/auth/logout", data=body, content_type=content_type,
+                           headers=bearer(pair["access_token"]))
+    assert response.status_code == 204 and response.data == b""
+    assert refresh(client, pair["refresh_token"]).json["reason"] == "refresh_token_revoked"
+
+
+@pytest.mark.parametrize("body, content_type, status, reason", [
+    (b"{bad", "application/json", 400, "bad_request"),
+    (b"[" * 2000 + b"]" * 2000, "application/json", 400, "bad_request"),
+    (b'{"all_devices": true}', "application/json", 422, "validation_error"),
+    (b"[]", "application/json", 422, "validation_error"),
+    (b"null", "application/json", 422, "validation_error"),
+    (b"{" + b" " * 5000 + b"}", "application/json", 413, "payload_too_large"),
+    (b"x" * 5000, "text/plain", 413, "payload_too_large"),
+])
+def test_a_bad_logout_body_is_refused_and_revokes_nothing(make_app, body, content_type, status, reason):
+    app = make_app(MAX_CONTENT_LENGTH=4096)
+    with app.app_context():
+        client = app.test_client()
+        pair = login_pair(client, "alice")
+        response = client.post("/api/v1/auth/logout", data=body, content_type=content_type,
+                               headers=bearer(pair["access_token"]))
+        assert response.status_code == status and response.json["reason"] == reason
+        assert set(response.json) >= {"code", "status", "message", "reason"}
+        assert refresh(client, pair["refresh_token"]).status_code == 200  # still logged in
 
 
 def test_expired_access_token_is_401_token_expired(make_app):

@@ -221,6 +221,24 @@ def test_the_signed_link_works_only_unexpired_untampered_and_for_its_photo(wecha
         assert (refused.status_code, refused.json["reason"]) == (404, "media_not_found")
 
 
+def test_a_malformed_link_is_the_same_404_not_a_crash(wechat_app, fake_wechat, people):
+    client = wechat_app.test_client()
+    _, photo = topic_with_photo(client, people)
+    link = urlsplit(public_link(photo["id"]))
+    expires = parse_qs(link.query)["expires"][0]
+    for query in ({"expires": "²", "signature": "0"},  # a digit to str.isdigit, not to int()
+                  {"expires": "9" * 5000, "signature": "0"},  # more digits than int() converts
+                  {"expires": expires, "signature": "é" * 64}):  # compare_digest refuses non-ASCII str
+        response = client.get(link.path, query_string=query)
+        assert (response.status_code, response.json["reason"]) == (404, "media_not_found")
+
+
+def test_a_non_ascii_push_signature_is_403_not_a_crash(wechat_app):
+    query = {"signature": "签名", "timestamp": "1733475600", "nonce": "n0nce", "echostr": "4821937"}
+    answer = wechat_app.test_client().get("/api/v1/wechat/push", query_string=query)
+    assert (answer.status_code, answer.json["reason"]) == (403, "bad_signature")
+
+
 def test_a_manager_passes_or_rejects_a_held_photo(wechat_app, fake_wechat, people):
     client = wechat_app.test_client()
     topic, photo = topic_with_photo(client, people)
