@@ -24,9 +24,13 @@ def alembic_config(connection=None) -> Config:
 
 
 def upgrade_database() -> None:
-    """Apply every migration to the app's database (inside an app context)."""
+    """Apply every migration to the app's database (inside an app context), then (re)create the
+    database functions, which are code and follow the code rather than the migrations."""
+    from backend.deliberations.casting import install_cast_function
+
     with db.engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
+        install_cast_function(connection)
 
 
 def pending_model_changes() -> list:

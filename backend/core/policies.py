@@ -103,12 +103,19 @@ def community_chain(community_id: int) -> tuple[int, int, int] | None:
     return hierarchy_of_community(community_id)
 
 
-def policy(name: str) -> Callable[[Policy], Policy]:
-    """Register a policy function under an action name."""
+def policy(name: str, *, token_only: bool = False) -> Callable[[Policy], Policy]:
+    """Register a policy function under an action name.
+
+    `token_only`: at the route, a valid access token is enough and the actor is not loaded; the
+    service checks the rest in its own statement (and loads the actor only to explain a refusal).
+    For the hottest writes, where the authentication query would be a round trip of its own.
+    The function itself still answers for an actor, like any policy, when a service asks.
+    """
     def decorator(func: Policy) -> Policy:
         if name in POLICIES:
             raise ValueError(f"policy {name} declared twice")
         POLICIES[name] = func
+        func.token_only = token_only
         return func
     return decorator
 

@@ -79,7 +79,8 @@ log = logging.getLogger(__name__)
 
 def new_receipt() -> str:
     """A random receipt, grouped for reading aloud and copying."""
-    raw = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_GROUPS * RECEIPT_GROUP))
+    # 32 symbols: the low five bits of a random byte pick one uniformly (256 is a multiple of 32).
+    raw = "".join([RECEIPT_ALPHABET[b & 31] for b in secrets.token_bytes(RECEIPT_GROUPS * RECEIPT_GROUP)])
     return "-".join(raw[i:i + RECEIPT_GROUP] for i in range(0, len(raw), RECEIPT_GROUP))
 
 
@@ -196,7 +197,7 @@ def voter_refusal(topic: Topic, poll: Poll, member: Home | None) -> DomainError 
     return None
 
 
-def _choices(poll: Poll, option_ids: list[int]) -> str:
+def choices_of(poll: Poll, option_ids: list[int]) -> str:
     """The canonical choices string, or 422 `invalid_choice`."""
     chosen = sorted(set(option_ids))
     valid = {option.id for option in poll.options}
@@ -207,83 +208,21 @@ def _choices(poll: Poll, option_ids: list[int]) -> str:
     return ",".join(map(str, chosen))
 
 
-def cast_ballot(topic_id: int, actor: Actor, option_ids: list[int], now: datetime | None = None) -> str:
-    """Record that the actor voted and, separately, their ballot; return the receipt (shown once)."""
-    topic = get_topic(topic_id)
-    refusal = window_refusal(topic, topic.poll, now or utcnow())
-    if refusal is not None:
-        raise refusal
-    if topic.phase == "discussion" and open_if_due(topic, now):  # the opening job is late
-        db.session.commit()
-    choices = _choices(topic.poll, option_ids)
-    member = actor.home
-    refusal = voter_refusal(topic, topic.poll, member)
-    if refusal is not None:
-        raise refusal
-    for _ in range(3):  # a second try only if a random key or receipt collided
-        receipt = new_receipt()
-        if _record(topic, actor.user_id, member, choices, receipt_hash(receipt), now):
-            return receipt
-    raise ServiceUnavailable("投票人数较多，请稍后重试", reason="busy", headers={"Retry-After": "1"})
-
-
-# The ballot's two writes, built once (they run on every ballot). The voter row goes in only if the
-# topic, read afresh by this statement (after the lock), is still voting and before its closing
-# time; no row returned means voting closed meanwhile (RETURNING, because the driver reports no
-# rowcount for INSERT … SELECT). Plain inserts: no ORM object of the ballot stays in the session.
-VOTER_IF_STILL_OPEN = sa.insert(Voter.__table__).from_select(
-    ["topic_id", "user_id", "household_id"],
-    sa.select(sa.bindparam("topic_id", type_=sa.Integer), sa.bindparam("user_id", type_=sa.Integer),
-              sa.bindparam("household_id", type_=sa.Integer))
-    .where(sa.exists().where(Topic.id == sa.bindparam("topic_id"), Topic.phase == "voting", Poll.topic_id == Topic.id,
-                             Poll.closes_at > sa.bindparam("now", type_=Poll.closes_at.type)))
-).returning(Voter.__table__.c.topic_id)
-INSERT_BALLOT = sa.insert(Ballot.__table__)
-
-
-def _record(topic: Topic, user_id: int, member: Home, choices: str, digest: str,
-            now: datetime | None) -> bool:
-    """Write the voter row and the ballot row in one transaction and commit; False (nothing written)
-    when only a random key or receipt collided, so the caller draws again."""
-    household_id = member.household_id if topic.poll.per == "household" else None
-    with _one_sqlite_writer():
-        lock_topic_votes(topic.id, exclusive=False)
-        voter = {"topic_id": topic.id, "user_id": user_id, "household_id": household_id,
-                 "now": now or utcnow()}  # the clock read after the lock, not before it
-        try:
-            recorded = db.session.execute(VOTER_IF_STILL_OPEN, voter).first() is not None
-            if recorded:
-                index = sealing.receipt_index(topic.id, digest)
-                db.session.execute(INSERT_BALLOT, {"key": secrets.randbits(63), "topic_id": topic.id,
-                                                   "choices": sealing.seal(topic.id, index, digest, choices),
-                                                   "receipt_hash": index})
-        except IntegrityError:
-            db.session.rollback()
-            refusal = _already_voted(topic.id, user_id, household_id)
-            if refusal is not None:
-                raise refusal from None
-            return False
-        except OperationalError:
-            if db.engine.dialect.name != "sqlite":
-                raise
-            db.session.rollback()  # "database is locked": another writer held it past the busy timeout
-            raise ServiceUnavailable("投票人数较多，请稍后重试", reason="busy", headers={"Retry-After": "1"}) from None
-        if not recorded:
-            db.session.rollback()
-            raise Conflict("投票已经结束", reason="voting_closed")
-        if household_id is not None:
-            notices.household_voted(topic, household_id, user_id)
-        db.session.commit()
-    return True
-
+# Casting is in `backend.deliberations.casting`: one statement on the hot path.
 
 _SQLITE_BALLOTS = threading.Lock()
 
 
-def _one_sqlite_writer():
+def one_sqlite_writer():
     """SQLite (the embedded, one-process mode): ballots queue on a lock in the process, in order,
     instead of in SQLite's busy wait, which is unfair and can time out under a burst."""
     return _SQLITE_BALLOTS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+
+
+def lock_statement(*, exclusive: bool) -> sa.Select:
+    """PostgreSQL's per-topic advisory lock (parameter topic_id), held to the end of the transaction."""
+    lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
+    return sa.select(lock(LOCK_NAMESPACE, sa.bindparam("topic_id", type_=sa.Integer)))
 
 
 def lock_topic_votes(topic_id: int, *, exclusive: bool) -> None:
@@ -294,18 +233,7 @@ def lock_topic_votes(topic_id: int, *, exclusive: bool) -> None:
     ballot's first write and the close's first write read the topic's state under it.
     """
     if db.engine.dialect.name == "postgresql":
-        lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
-        db.session.execute(sa.select(lock(LOCK_NAMESPACE, topic_id)))
-
-
-def _already_voted(topic_id: int, user_id: int, household_id: int | None) -> DomainError | None:
-    """The refusal for a second vote, by person or by household; None when the conflict was something else."""
-    if db.session.scalar(sa.select(Voter.id).where(Voter.topic_id == topic_id, Voter.user_id == user_id)):
-        return Conflict("您已经投过票了，每人只能投一次", reason="already_voted")
-    if household_id is not None and db.session.scalar(
-            sa.select(Voter.id).where(Voter.topic_id == topic_id, Voter.household_id == household_id)):
-        return Conflict("您家已有成员投票（按户投票，每户一票）", reason="household_already_voted")
-    return None
+        db.session.execute(lock_statement(exclusive=exclusive), {"topic_id": topic_id})
 
 
 def voting_status(topic_id: int, user_id: int, household_id: int | None) -> tuple[bool, bool]:

@@ -38,6 +38,14 @@ def _topic_view(actor, topic_id: int | None = None, **_):
     return topic is None or may_view(actor, topic)
 
 
+@policy("ballot.cast", token_only=True)
+def _ballot_cast(actor, **_):
+    """Any logged-in user may try; casting (`backend.deliberations.casting`) checks in its own statement that
+    the account is active, on the roll and in scope, and refuses with the reason otherwise. Token-only at
+    the route, so a ballot costs no authentication query."""
+    return actor is not None
+
+
 @policy("topic.manage")
 def _topic_manage(actor, topic_id: int | None = None, **_):
     """The committee of the topic's community, or street/district admins over it."""

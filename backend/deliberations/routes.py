@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from backend.core.api import Blueprint
-from backend.core.auth import current_actor, require
+from backend.core.auth import current_actor, current_user_id, require
 from backend.core.idempotency import idempotent
 from backend.core.pagination import paginate
-from backend.deliberations import ballots, comments, moderation, presenters, service
+from backend.deliberations import ballots, casting, comments, moderation, presenters, service
 from backend.deliberations.logs import redact_receipts_in_access_logs
 from backend.deliberations.schemas import (BallotCastSchema, BallotResultsSchema, CommentReportSchema,
                                            CommentRevisionSchema, DeliberationSettingsSchema,
@@ -143,14 +143,15 @@ class Respond(MethodView):
 class Ballots(MethodView):
     # Not @idempotent on purpose: a stored response would pair this user with the receipt.
     # A retry after a lost response gets 409 already_voted; the ballot is counted either way.
-    @require("topic.view")
+    @require("ballot.cast")
     @blp.arguments(BallotCastSchema)
     @blp.response(201, ReceiptIssuedSchema)
     @blp.alt_response(409, description="`already_voted`, `household_already_voted`, `voting_closed`, `voting_not_open`")
     @blp.alt_response(403, description="`not_verified` or `not_eligible`")
     def post(self, data, topic_id):
         """Cast a secret ballot; the receipt in the answer is shown once"""
-        return {"topic_id": topic_id, "receipt": ballots.cast_ballot(topic_id, current_actor(), data["option_ids"])}
+        receipt = casting.cast_ballot(topic_id, current_user_id(), data["option_ids"], current_actor)
+        return {"topic_id": topic_id, "receipt": receipt}
 
     @require("topic.view")
     @blp.response(200, PublishedBallotSchema(many=True))
