@@ -19,6 +19,8 @@ from backend.deliberations.eligibility import managed_communities
 from backend.deliberations.models import Comment, CommentReport, ModerationAction, Topic
 from backend.deliberations.service import get_topic
 from backend.extensions import db
+from backend.media.models import MediaFile
+from backend.media.screening import awaiting_a_manager
 
 AUTO_HIDE_REPORTS = 3
 # action → (statuses it may start from, the status it leaves)
@@ -113,15 +115,26 @@ def _log(comment: Comment, actor_id: int | None, action: str, reason: str, now: 
     notices.comment_moderated(get_topic(comment.topic_id), comment, action, reason, entry.id)
 
 
-def queue_query(actor: Actor, community_id: int | None = None):
-    """Held and reported comments in the communities the actor manages, oldest first."""
+def queue_query(actor: Actor, community_id: int | None = None, now: datetime | None = None):
+    """What waits for a human in the communities the actor manages, oldest first: `(kind, id)` rows.
+
+    Held and reported comments (`comment`), and topic photos WeChat's image check held for a manager
+    or never answered for (`photo`, see `media.screening.awaiting_a_manager`); comments and photos of
+    the same moment in that order.
+    """
     communities = managed_communities(actor)
     if community_id is not None:
         communities = communities & {community_id}
-    return (sa.select(Comment).join(Topic, Topic.id == Comment.topic_id)
-            .where(Topic.community_id.in_(communities or {0}),
-                   sa.or_(Comment.status == "held", sa.and_(Comment.report_count > 0, Comment.status != "deleted")))
-            .order_by(Comment.created_at, Comment.id))
+    managed = Topic.community_id.in_(communities or {0})
+    held_comments = (sa.select(sa.literal_column("'comment'", sa.String).label("kind"), Comment.id, Comment.created_at)
+                     .join(Topic, Topic.id == Comment.topic_id)
+                     .where(managed, sa.or_(Comment.status == "held",
+                                            sa.and_(Comment.report_count > 0, Comment.status != "deleted"))))
+    held_photos = (sa.select(sa.literal_column("'photo'", sa.String).label("kind"), MediaFile.id, MediaFile.created_at)
+                   .join(Topic, sa.and_(MediaFile.attached_type == "topic", MediaFile.attached_id == Topic.id))
+                   .where(managed, awaiting_a_manager(now or utcnow())))
+    held = sa.union_all(held_comments, held_photos).subquery()
+    return sa.select(held.c.kind, held.c.id).order_by(held.c.created_at, held.c.kind, held.c.id)
 
 
 def open_reports(comment_ids: list[int]) -> dict[int, dict[str, int]]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import url_for
 
+from backend.accounts.models import User
 from backend.core.db import utcnow
 from backend.core.policies import Actor, allowed
 from backend.deliberations import ballots, comments, moderation
@@ -22,6 +23,12 @@ def _person(user) -> dict | None:
 
 def _percent(part: int, whole: int) -> float:
     return round(part * 100 / whole, 1) if whole else 0.0
+
+
+def _photo(photo: MediaFile) -> dict:
+    """A topic's photo: the links the app downloads it through, and where its image check stands."""
+    return {"id": photo.id, "url": url_for("media.MediaContent", media_id=photo.id),
+            "thumbnail_url": url_for("media.MediaThumbnail", media_id=photo.id), "screening": photo.screening}
 
 
 def topic_summary(topic: Topic, now: datetime | None = None) -> dict:
@@ -47,9 +54,7 @@ def topic_detail(topic: Topic, viewer: Actor, now: datetime | None = None) -> di
         "scope": {"whole_community": not topic.scoped,
                   "grid_ids": [s.grid_id for s in topic.scopes if not s.building],
                   "buildings": [{"grid_id": s.grid_id, "building": s.building} for s in topic.scopes if s.building]},
-        "photos": [{"id": p.id, "url": url_for("media.MediaContent", media_id=p.id),
-                    "thumbnail_url": url_for("media.MediaThumbnail", media_id=p.id), "screening": p.screening}
-                   for p in photos if allowed("photo.view", viewer, media=p)],
+        "photos": [_photo(p) for p in photos if allowed("photo.view", viewer, media=p)],
         "on_agenda_at": topic.on_agenda_at, "reviewed_at": topic.reviewed_at, "closed_at": topic.closed_at,
         "comment_count": comments.comment_count(topic.id),
         "ballot": ballot_view(topic, topic.poll),
@@ -182,12 +187,32 @@ def single_comment(comment: Comment, viewer: Actor) -> dict:
     return comment_view(comment, viewer, may_manage(viewer, topic))
 
 
-def queue(page: list[Comment], viewer: Actor) -> list[dict]:
-    """Moderation queue items: the comment in full, its topic, and its open reports by reason."""
-    reports = moderation.open_reports([c.id for c in page])
-    topics = {t.id: t for t in db.session.scalars(sa.select(Topic).where(Topic.id.in_({c.topic_id for c in page})))}
-    return [{"comment": comment_view(c, viewer, True), "topic_title": topics[c.topic_id].title,
-             "community_id": topics[c.topic_id].community_id, "reports": reports[c.id]} for c in page]
+def queue(page: list, viewer: Actor) -> list[dict]:
+    """Moderation queue items in the page's order: a comment in full with its open reports by reason, or
+    a held photo with its uploader; each with its topic's title and community."""
+    comment_ids = [row.id for row in page if row.kind == "comment"]
+    comments_held = _by_id(Comment, comment_ids)
+    photos_held = _by_id(MediaFile, [row.id for row in page if row.kind == "photo"])
+    topics = _by_id(Topic, {c.topic_id for c in comments_held.values()} | {p.attached_id for p in photos_held.values()})
+    uploaders = _by_id(User, {p.owner_id for p in photos_held.values()})
+    reports = moderation.open_reports(comment_ids)
+    items = []
+    for kind, item_id in page:
+        if kind == "comment":
+            comment = comments_held[item_id]
+            topic = topics[comment.topic_id]
+            item = {"comment": comment_view(comment, viewer, True), "reports": reports[item_id]}
+        else:
+            photo = photos_held[item_id]
+            topic = topics[photo.attached_id]
+            item = {"photo": {**_photo(photo), "topic_id": topic.id, "uploader": _person(uploaders[photo.owner_id]),
+                              "uploaded_at": photo.created_at}}
+        items.append({"kind": kind, **item, "topic_title": topic.title, "community_id": topic.community_id})
+    return items
+
+
+def _by_id(model, ids) -> dict:
+    return {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
 
 
 def settings(stored: DeliberationSettings) -> dict:

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from backend.core.api import Blueprint
 from backend.core.auth import current_actor, current_user_id, require
 from backend.core.idempotency import idempotent
-from backend.core.pagination import paginate
+from backend.core.pagination import paginate, paginate_rows
 from backend.deliberations import ballots, casting, comments, moderation, presenters, service
 from backend.deliberations.logs import redact_receipts_in_access_logs
 from backend.deliberations.schemas import (BallotCastSchema, BallotResultsSchema, CommentReportSchema,
@@ -272,8 +272,8 @@ class ModerationQueue(MethodView):
     @blp.response(200, ModerationQueueItemSchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        """Committee: held and reported comments in my communities, oldest first"""
-        page = paginate(moderation.queue_query(current_actor(), args.get("community_id")), pagination_parameters)
+        """Committee: held and reported comments and held topic photos in my communities, oldest first"""
+        page = paginate_rows(moderation.queue_query(current_actor(), args.get("community_id")), pagination_parameters)
         return presenters.queue(page, current_actor())
 
 

@@ -322,12 +322,22 @@ class CommentRevisionSchema(ma.Schema):
     created_at = ma.fields.DateTime(metadata={"description": "When this text was replaced"})
 
 
+class ModerationQueuePhotoSchema(TopicPhotoSchema):
+    topic_id = ma.fields.Integer()
+    uploader = ma.fields.Nested(TopicPersonSchema, allow_none=True)
+    uploaded_at = ma.fields.DateTime()
+
+
 class ModerationQueueItemSchema(ma.Schema):
-    comment = ma.fields.Nested(TopicCommentSchema)
+    kind = ma.fields.String(metadata={"description": "comment | photo: which of `comment` and `photo` the item has"})
+    comment = ma.fields.Nested(TopicCommentSchema, metadata={"description": "`comment` items only"})
+    photo = ma.fields.Nested(ModerationQueuePhotoSchema, metadata={
+        "description": "`photo` items only: a topic photo the image check held for review (`review`), or "
+                       "still `pending` 30 minutes after its upload; decide it with POST /api/v1/media/{id}/screening"})
     topic_title = ma.fields.String()
     community_id = ma.fields.Integer()
     reports = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
-                             metadata={"description": "Open reports by reason"})
+                             metadata={"description": "`comment` items only: open reports by reason"})
 
 
 class ModerationEntrySchema(ma.Schema):

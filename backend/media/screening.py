@@ -12,6 +12,7 @@ import hmac
 import logging
 import re
 import time
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -31,6 +32,8 @@ SCENE_FORUM = 3  # mediaCheckAsync scenes: 1 profile, 2 comment, 3 forum, 4 soci
 VERDICTS = ("pass", "review", "risky")
 PUBLIC_LINK_TTL = 3600  # seconds WeChat has to download a photo (it checks within 30 minutes)
 TRANSIENT_ERRCODES = {45009, 45011}  # daily quota, per-minute limit: try again later
+# WeChat answers within 30 minutes; a photo still pending after that will most likely never hear back.
+UNANSWERED_AFTER = timedelta(minutes=30)
 
 
 def screen_photos(photos: list[MediaFile], scene: int = SCENE_FORUM) -> None:
@@ -40,6 +43,16 @@ def screen_photos(photos: list[MediaFile], scene: int = SCENE_FORUM) -> None:
     for photo in photos:
         photo.screening = "pending"
         enqueue(jobs.check_photo, photo.id, scene)
+
+
+def awaiting_a_manager(now: datetime):
+    """SQL condition: the photo waits for a human — WeChat asked for one (`review`), or has not answered in time.
+
+    `risky` is not waiting: it is WeChat's final verdict (or a manager's 不予展示), and nobody may change it.
+    Counted from the upload, the only time a photo keeps.
+    """
+    return sa.or_(MediaFile.screening == "review",
+                  sa.and_(MediaFile.screening == "pending", MediaFile.created_at <= now - UNANSWERED_AFTER))
 
 
 def send_for_check(media_id: int, scene: int) -> None:

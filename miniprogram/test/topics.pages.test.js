@@ -786,6 +786,71 @@ describe('committee', () => {
     expect(sentTo('POST', '/api/v1/comments/40/hide').map((s) => s.data)).toEqual([{ reason: '广告引流' }]);
     expect(page.querySelectorAll('.moderation__item')).toHaveLength(1);
   });
+
+  test('moderation queue: a held photo with its label, uploader and thumbnail; passed, it leaves the queue', async () => {
+    const held = (id, screening, uploadedAt) => ({
+      kind: 'photo', topic_title: '新建车棚', community_id: 1,
+      photo: {
+        id, topic_id: 7, url: `/api/v1/media/${id}`, thumbnail_url: `/api/v1/media/${id}/thumbnail`, screening,
+        uploader: { id: 2, nickname: '张阿姨' }, uploaded_at: uploadedAt,
+      },
+    });
+    mockApi.download.mockImplementation((url) => Promise.resolve(`/tmp${url}.jpg`));
+    serve({
+      'GET /api/v1/moderation/queue': [
+        held(40, 'review', '2026-12-05T01:00:00+00:00'), // the same id as the comment: told apart by kind
+        { kind: 'comment', comment: comment({ id: 40, status: 'held', body: '待审核的话' }), topic_title: '新建车棚', community_id: 1, reports: {} },
+        held(41, 'pending', '2026-12-05T03:00:00+00:00'),
+      ],
+      'POST /api/v1/media/40/screening': { id: 40, screening: 'pass' },
+    });
+    const page = await open('committee/pages/moderation/moderation');
+    const items = page.querySelectorAll('.moderation__item');
+    expect(items).toHaveLength(3);
+    expect(items[0].dom.textContent).toContain('待人工审核');
+    expect(items[0].dom.textContent).toContain('张阿姨 上传');
+    expect(items[2].dom.textContent).toContain('审核中');
+    expect(mockApi.download).toHaveBeenCalledWith('/api/v1/media/40/thumbnail', { silent: true });
+    expect(page.querySelectorAll('.moderation__photo-actions')).toHaveLength(2);
+
+    modalAnswers.push({ confirm: false }); // thought better of it: nothing sent
+    const tapPass = () => page.querySelectorAll('.moderation__photo-actions')[0]
+      .querySelector('.photo-actions__pass').querySelector('.t-button').dispatchEvent('tap');
+    tapPass();
+    await settle();
+    expect(sentTo('POST', '/api/v1/media/40/screening')).toEqual([]);
+    expect(page.querySelectorAll('.moderation__item')).toHaveLength(3);
+
+    tapPass();
+    await settle();
+    expect(wx.showModal.mock.calls[1][0]).toEqual(expect.objectContaining({ title: '通过这张照片', confirmText: '通过' }));
+    expect(sentTo('POST', '/api/v1/media/40/screening').map((s) => s.data)).toEqual([{ decision: 'pass' }]);
+    expect(toasts).toContain('照片已通过');
+    expect(page.data.list.items.map((item) => item.key)).toEqual(['comment-40', 'photo-41']);
+    expect(page.querySelectorAll('.moderation__item')).toHaveLength(2);
+    expect(page.data.deciding).toBeNull();
+  });
+
+  test('moderation queue: a photo another manager decided first leaves the queue with the message', async () => {
+    serve({
+      'GET /api/v1/moderation/queue': [{
+        kind: 'photo', topic_title: '新建车棚', community_id: 1,
+        photo: { id: 5, topic_id: 7, url: '/api/v1/media/5', thumbnail_url: '/api/v1/media/5/thumbnail', screening: 'review',
+          uploader: null, uploaded_at: '2026-12-05T01:00:00+00:00' },
+      }],
+      'POST /api/v1/media/5/screening': () => refused(409, 'invalid_transition', '这张照片已有审核结果'),
+    });
+    mockApi.download.mockImplementation((url) => Promise.resolve(`/tmp${url}.jpg`));
+    const page = await open('committee/pages/moderation/moderation');
+    page.querySelector('.moderation__photo-actions').querySelector('.photo-actions__reject').querySelector('.t-button')
+      .dispatchEvent('tap');
+    await settle();
+    expect(wx.showModal.mock.calls[0][0]).toEqual(expect.objectContaining({ title: '不予展示' }));
+    expect(sentTo('POST', '/api/v1/media/5/screening').map((s) => s.data)).toEqual([{ decision: 'risky' }]);
+    expect(toasts).toEqual(['这张照片已有审核结果']);
+    expect(page.querySelector('.moderation__empty')).toBeDefined();
+    expect(page.data.list.items).toEqual([]);
+  });
 });
 
 // Last in the file: the consent module keeps the templates it loaded for the rest of the app's life.
@@ -844,7 +909,8 @@ describe('topic photos held by the image check', () => {
   const tiles = (page) => page.querySelectorAll('.detail__photo-item').map((tile) => tile.dom.textContent.replace(/\s+/g, ''));
   const ACTIONS = '通过不予展示';
   /** Tap 通过 (`pass`) or 不予展示 (`reject`) under the n-th photo that still offers them. */
-  const tapAction = (page, which, n) => page.querySelectorAll(`.detail__photo-${which}`)[n].querySelector('.t-button').dispatchEvent('tap');
+  const tapAction = (page, which, n) => page.querySelectorAll('.detail__photo-actions')[n]
+    .querySelector(`.photo-actions__${which}`).querySelector('.t-button').dispatchEvent('tap');
 
   beforeEach(() => {
     mockApi.download.mockImplementation((url) => Promise.resolve(`/tmp${url}.jpg`));
@@ -881,8 +947,8 @@ describe('topic photos held by the image check', () => {
     tapAction(page, 'pass', 0);
     tapAction(page, 'pass', 0); // a double tap asks once and sends once
     await settle();
-    page.instance.onDecidePhoto({ currentTarget: { dataset: { id: 4, decision: 'pass' } } }); // even past the buttons
-    page.instance.onDecidePhoto({ currentTarget: { dataset: { id: 5, decision: 'risky' } } }); // one photo at a time
+    page.instance.onDecidePhoto({ detail: { id: 4, decision: 'pass' } }); // even past the buttons
+    page.instance.onDecidePhoto({ detail: { id: 5, decision: 'risky' } }); // one photo at a time
     await settle();
     expect(wx.showModal).toHaveBeenCalledTimes(2);
     expect(wx.showModal.mock.calls[1][0]).toEqual(expect.objectContaining({ confirmText: '通过' }));
@@ -912,8 +978,7 @@ describe('topic photos held by the image check', () => {
     const page = await open('pages/topics/detail/detail', { id: '7' });
     expect(tiles(page)).toEqual(['', '审核中', '待人工审核']);
     expect(page.querySelector('.detail__photos-hint').dom.textContent).toContain('审核通过后邻居才能看到');
-    expect(page.querySelector('.detail__photo-pass')).toBeUndefined();
-    expect(page.querySelector('.detail__photo-reject')).toBeUndefined();
+    expect(page.querySelector('.detail__photo-actions')).toBeUndefined();
   });
 
   test('photos that all passed: no labels, no hint', async () => {

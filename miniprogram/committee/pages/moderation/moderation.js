@@ -1,10 +1,15 @@
 /**
- * Moderation — 评论审核 (`committee/pages/moderation/moderation`): comments held by the content check
- * and comments residents reported, oldest first. The committee restores or hides each one, saying
- * why; the author is told. A reviewed comment leaves the queue.
+ * Moderation — 内容审核 (`committee/pages/moderation/moderation`): everything waiting for a human, oldest
+ * first. Comments held by the content check and comments residents reported: the committee restores
+ * or hides each one, saying why, and the author is told. Topic photos the image check held for review
+ * (or never answered for): the committee passes them or keeps them from residents, as on the topic
+ * page. A reviewed comment or a decided photo leaves the queue.
  */
-const { api, formatTime, labelOf, REPORT_REASONS } = require('../../../utils/topics');
+const {
+  api, formatTime, labelOf, photoScreening, REPORT_REASONS,
+} = require('../../../utils/topics');
 const pagedList = require('../../../behaviors/paged-list');
+const photoDecisions = require('../../../behaviors/photo-decisions');
 
 const STATUS = {
   held: { label: '待审核', theme: 'warning' },
@@ -12,11 +17,15 @@ const STATUS = {
   visible: { label: '被举报', theme: 'primary' },
 };
 
-function describe(item) {
+const keyOf = (kind, id) => `${kind}-${id}`;
+
+function describeComment(item) {
   const { comment } = item;
   const reports = Object.keys(item.reports || {}).map((reason) => `${labelOf(REPORT_REASONS, reason) || reason} ×${item.reports[reason]}`);
   const status = STATUS[comment.status] || { label: comment.status, theme: 'default' };
   return {
+    kind: 'comment',
+    key: keyOf('comment', comment.id),
     id: comment.id,
     topicId: comment.topic_id,
     topicTitle: item.topic_title,
@@ -30,11 +39,29 @@ function describe(item) {
   };
 }
 
+function describePhoto(item) {
+  const { photo } = item;
+  const held = photoScreening(photo, true) || { label: '', theme: 'default', decidable: false };
+  return {
+    kind: 'photo',
+    key: keyOf('photo', photo.id),
+    id: photo.id,
+    topicId: photo.topic_id,
+    topicTitle: item.topic_title,
+    photos: [{ id: photo.id, url: photo.url, thumbnail_url: photo.thumbnail_url }],
+    author: photo.uploader ? photo.uploader.nickname : '',
+    time: formatTime(photo.uploaded_at),
+    statusLabel: held.label,
+    statusTheme: held.theme,
+    decidable: held.decidable,
+  };
+}
+
 Component({
-  behaviors: [pagedList],
+  behaviors: [pagedList, photoDecisions],
 
   data: {
-    active: null, // {id, action} while a reason is being written
+    active: null, // {id, action} while a reason for a comment is being written
     reason: '',
     busy: false,
   },
@@ -48,7 +75,14 @@ Component({
       return api.moderationQueue(page, { silent: true, withHeaders: true });
     },
 
-    listItem: describe,
+    listItem(item) {
+      return item.kind === 'photo' ? describePhoto(item) : describeComment(item);
+    },
+
+    /** Take an item off the list: it no longer waits for anyone. */
+    dropItem(kind, id) {
+      this.setData({ 'list.items': this.data.list.items.filter((item) => item.key !== keyOf(kind, id)) });
+    },
 
     onStart(e) {
       const { id, action } = e.currentTarget.dataset;
@@ -74,11 +108,22 @@ Component({
       this.setData({ busy: true });
       return api.moderate(active.id, active.action, reason)
         .then(() => {
-          this.setData({ 'list.items': this.data.list.items.filter((item) => item.id !== active.id), active: null, reason: '' });
+          this.dropItem('comment', active.id);
+          this.setData({ active: null, reason: '' });
           wx.showToast({ title: active.action === 'hide' ? '已隐藏' : '已恢复显示', icon: 'none' });
         })
         .catch(() => {}) // keep the reason; the request module has said why
         .then(() => this.setData({ busy: false }));
+    },
+
+    /** `behaviors/photo-decisions`: a decided photo leaves the queue… */
+    photoDecided(photo) {
+      this.dropItem('photo', photo.id);
+    },
+
+    /** …and so does one another manager decided first. */
+    photoAlreadyDecided(id) {
+      this.dropItem('photo', id);
     },
 
     goTopic(e) {

@@ -8,9 +8,10 @@ const { download } = require('../../../utils/request');
 const { askConsent, loadTemplates } = require('../../../utils/consent');
 const {
   api, confirmAction, describeResults, describeResponse, describeTopic, formatTime, heldPhotosHint, labelOf, photoScreening,
-  receiptsFor, CONSENT_KINDS, MODERATION_ACTIONS, PHOTO_DECISIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
+  receiptsFor, CONSENT_KINDS, MODERATION_ACTIONS, REFUSALS, REPORT_REASONS, VOTE_UNITS,
 } = require('../../../utils/topics');
 const pagedList = require('../../../behaviors/paged-list');
+const photoDecisions = require('../../../behaviors/photo-decisions');
 
 const COMMENTABLE = ['discussion', 'voting'];
 
@@ -119,7 +120,7 @@ function moderationActions(comment) {
 }
 
 Component({
-  behaviors: [pagedList], // the discussion's threads
+  behaviors: [pagedList, photoDecisions], // the discussion's threads; a manager's photo decisions
 
   data: {
     id: 0,
@@ -135,7 +136,6 @@ Component({
     stance: '',
     replyTo: null, // {id, author}
     posting: false,
-    deciding: null, // a manager's photo decision in flight: {id, decision}
   },
 
   methods: {
@@ -193,25 +193,14 @@ Component({
       });
     },
 
-    /** Manager: pass a held photo or keep it from residents, after a confirmation; one at a time. */
-    onDecidePhoto(e) {
-      const id = Number(e.currentTarget.dataset.id);
-      const { decision } = e.currentTarget.dataset;
-      const ask = PHOTO_DECISIONS[decision];
-      if (this.data.deciding || !ask) return Promise.resolve();
-      this.setData({ deciding: { id, decision } }); // before the question: a second tap asks nothing
-      return confirmAction(ask)
-        .then((confirmed) => confirmed && api.decidePhoto(id, decision, { silent: true })
-          .then((photo) => {
-            this.showTopic(withScreening(this.data.topic, photo));
-            wx.showToast({ title: ask.done, icon: 'none' });
-          })
-          .catch((error) => {
-            wx.showToast({ title: error.message, icon: 'none' });
-            if (error.status === 409) return this.loadTopic(); // decided meanwhile: show it as it is
-            return null;
-          }))
-        .then(() => this.setData({ deciding: null }));
+    /** A manager's photo decision (`behaviors/photo-decisions`) is shown in place. */
+    photoDecided(photo) {
+      this.showTopic(withScreening(this.data.topic, photo));
+    },
+
+    /** Decided meanwhile: the topic as it is now. */
+    photoAlreadyDecided() {
+      return this.loadTopic();
     },
 
     onPreviewPhoto(e) {
