@@ -43,7 +43,7 @@ from backend.core.errors import Conflict, DomainError, Forbidden, ServiceUnavail
 from backend.core.policies import Actor
 from backend.deliberations import notices, sealing
 from backend.deliberations.ballots import (LOCK_NAMESPACE, choices_of, new_receipt, one_sqlite_writer, open_if_due,
-                                           receipt_hash, voter_refusal, window_refusal)
+                                           receipt_hash, voter_refusal, voting_status, window_refusal)
 from backend.deliberations.models import Ballot, Poll, PollOption, Topic, TopicScope, Voter
 from backend.deliberations.service import get_topic, may_view
 from backend.extensions import db
@@ -274,10 +274,11 @@ def _write_in_session(values: dict):
 def already_voted(topic_id: int, user_id: int) -> DomainError | None:
     """The refusal for a second vote, by the person or (per household) by their household; None when
     the conflict was something else."""
-    if db.session.scalar(sa.select(Voter.id).where(Voter.topic_id == topic_id, Voter.user_id == user_id)):
+    household_id = db.session.scalar(sa.select(HouseholdMember.household_id).where(HouseholdMember.user_id == user_id))
+    voted, household_voted = voting_status(topic_id, user_id, household_id)
+    if voted:
         return Conflict("您已经投过票了，每人只能投一次", reason="already_voted")
-    if db.session.scalar(sa.select(Voter.id).join(HouseholdMember, HouseholdMember.household_id == Voter.household_id)
-                         .where(Voter.topic_id == topic_id, HouseholdMember.user_id == user_id)):
+    if household_voted:
         return Conflict("您家已有成员投票（按户投票，每户一票）", reason="household_already_voted")
     return None
 
