@@ -52,11 +52,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from backend.core.db import utcnow
-from backend.core.errors import (Conflict, DomainError, Forbidden, InvalidTransition, NotFound, ServiceUnavailable,
-                                 Unprocessable)
+from backend.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, NotFound, Unprocessable
 from backend.core.jobs import enqueue
 from backend.core.policies import Actor, Home
 from backend.deliberations import notices, sealing
@@ -219,21 +218,17 @@ def one_sqlite_writer():
     return _SQLITE_BALLOTS if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
-def lock_statement(*, exclusive: bool) -> sa.Select:
-    """PostgreSQL's per-topic advisory lock (parameter topic_id), held to the end of the transaction."""
-    lock = sa.func.pg_advisory_xact_lock if exclusive else sa.func.pg_advisory_xact_lock_shared
-    return sa.select(lock(LOCK_NAMESPACE, sa.bindparam("topic_id", type_=sa.Integer)))
+def lock_topic_votes(topic_id: int) -> None:
+    """The close's per-topic lock, exclusive, held to the end of the transaction: it waits for the
+    ballots in flight and holds new ones off.
 
-
-def lock_topic_votes(topic_id: int, *, exclusive: bool) -> None:
-    """The per-topic lock between ballots (shared) and the close (exclusive), held to the end of the transaction.
-
-    PostgreSQL: an advisory lock, so ballots do not queue behind each other. SQLite needs none: a
-    write transaction holds the database's single writer lock from its first write, and both the
-    ballot's first write and the close's first write read the topic's state under it.
+    PostgreSQL: an advisory lock, which each ballot takes shared inside `linli_cast_ballot` (see
+    `casting`), so ballots do not queue behind each other. SQLite needs none: a write transaction
+    holds the database's single writer lock from its first write, and both the ballot's first write
+    and the close's first write read the topic's state under it.
     """
     if db.engine.dialect.name == "postgresql":
-        db.session.execute(lock_statement(exclusive=exclusive), {"topic_id": topic_id})
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_NAMESPACE, topic_id)))
 
 
 def voting_status(topic_id: int, user_id: int, household_id: int | None) -> tuple[bool, bool]:
@@ -253,7 +248,7 @@ def close_voting(topic_id: int, now: datetime | None = None) -> bool:
     Returns False (changing nothing) when the topic is not voting or its time has not come.
     """
     now = now or utcnow()
-    lock_topic_votes(topic_id, exclusive=True)  # wait for ballots in flight; hold new ones off
+    lock_topic_votes(topic_id)
     row = db.session.execute(sa.select(Topic.phase, Topic.community_id, Poll.closes_at)
                              .join(Poll, Poll.topic_id == Topic.id).where(Topic.id == topic_id)).first()
     if row is None or row.phase != "voting" or row.closes_at > now:
