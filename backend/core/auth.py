@@ -6,16 +6,15 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-import jwt
 import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Blueprint
 
 from backend.core.db import utcnow
+from backend.core import tokens
 from backend.core.errors import Unauthorized
 from backend.core.policies import POLICIES, Actor, Grant, Home, authorize
 
-ALGORITHM = "HS256"
 BEARER = [{"bearerAuth": []}]
 
 
@@ -28,7 +27,7 @@ def issue_access_token(user_id: int, family_id: str) -> tuple[str, int]:
     now = utcnow()
     claims = {"sub": str(user_id), "typ": "access", "fam": family_id, "iat": now,
               "exp": now + timedelta(seconds=ttl), "jti": secrets.token_hex(8)}
-    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM), ttl
+    return tokens.issue(claims, current_app.config["SECRET_KEY"]), ttl
 
 
 def _user_id_from_header() -> int | None:
@@ -39,16 +38,16 @@ def _user_id_from_header() -> int | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("登录凭证格式有误，请重新登录", reason="invalid_token")
     try:
-        claims = jwt.decode(token.strip(), current_app.config["SECRET_KEY"], algorithms=[ALGORITHM],
-                            options={"require": ["exp", "sub", "typ"]})
-    except jwt.ExpiredSignatureError:
+        claims = tokens.verify(token.strip(), current_app.config["SECRET_KEY"])
+    except tokens.ExpiredToken:
         raise Unauthorized("登录已过期，请重新登录", reason="token_expired") from None
-    except jwt.PyJWTError:
+    except tokens.InvalidToken:
         raise Unauthorized("登录凭证无效，请重新登录", reason="invalid_token") from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    subject = claims.get("sub")
+    if claims.get("typ") != "access" or not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
         raise Unauthorized("登录凭证无效，请重新登录", reason="invalid_token")
     request.linli_token_family = claims.get("fam")
-    return int(claims["sub"])
+    return int(subject)
 
 
 @functools.cache
