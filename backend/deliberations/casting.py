@@ -13,9 +13,10 @@ loads nothing first:
   allows. The unique constraints of `voters` refuse a second vote of the person or, per household,
   of the household. Then the ballot row is written, in the same transaction.
 - On PostgreSQL all of it is one call of the function `linli_cast_ballot` (the shared per-topic
-  lock, the voter row, the ballot row), compiled from that same statement, on a pooled connection
-  in autocommit: one prepared statement, one round trip, no BEGIN or COMMIT of its own. Elsewhere
-  (SQLite, the embedded mode) it is two statements in the session, one writer at a time.
+  lock, the voter row, the ballot row), compiled from that same statement, prepared on a
+  connection of the cast's own in autocommit (`backend.core.direct`): one round trip, no BEGIN or
+  COMMIT of its own. Elsewhere (SQLite, the embedded mode) it is two statements in the session, one
+  writer at a time.
 - The receipt, its keyed index and the sealed choices are computed before the statement; nothing of
   them is kept (see `backend.deliberations.sealing`).
 
@@ -34,6 +35,7 @@ from datetime import datetime
 from typing import Callable, NamedTuple
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -180,9 +182,8 @@ BALLOT_COLUMNS = ["key", "topic_id", "choices", "receipt_hash"]
 # is stated once, in `voter_rows`. Being code, it is (re)created with the code: by `python -m
 # backend.migrate upgrade` after the migrations, and with the tables by `create_all`.
 CAST_FUNCTION = "linli_cast_ballot"
-CAST_CALL = (f"SELECT voted_household FROM {CAST_FUNCTION}(%(topic_id)s::integer, %(user_id)s::integer,"
-             " %(now)s::timestamptz, %(option_ids)s::integer[], %(choice_count)s::integer, %(key)s::bigint,"
-             " %(choices)s::varchar, %(receipt_hash)s::varchar)")
+CAST_CALL = (f"SELECT voted_household FROM {CAST_FUNCTION}($1::integer, $2::integer, $3::timestamptz,"
+             " $4::integer[], $5::integer, $6::bigint, $7::varchar, $8::varchar)")
 
 
 def cast_function_ddl(dialect: sa.engine.Dialect) -> str:
@@ -220,23 +221,32 @@ sa.event.listen(Ballot.__table__, "after_create", lambda _table, connection, **_
 
 
 def _write_by_function(values: dict):
-    """PostgreSQL: one call of the cast function, in autocommit on the driver's connection, prepared;
-    the written row or None."""
-    import psycopg
+    """PostgreSQL: one call of the cast function, on a connection of the cast's own (`core.direct`):
+    its own transaction, one round trip; the written row or None."""
+    import psycopg  # PostgreSQL's driver: not installed for the embedded SQLite mode
 
-    fairy = db.engine.raw_connection()
+    option_ids = "{" + ",".join(map(str, values["option_ids"])) + "}"
+    params = [str(values["topic_id"]), str(values["user_id"]), values["now"].isoformat(), option_ids,
+              str(values["choice_count"]), str(values["key"]), values["choices"], values["receipt_hash"]]
     try:
-        connection = fairy.driver_connection
-        connection.autocommit = True  # the call is its own transaction: no BEGIN, no COMMIT round trip
-        try:
-            row = connection.execute(CAST_CALL, values, prepare=True).fetchone()
-        except psycopg.errors.UniqueViolation as exc:
-            raise IntegrityError(CAST_CALL, None, exc) from None
-        finally:
-            connection.autocommit = False
-        return None if row is None else Written(row[0])
-    finally:
-        fairy.close()
+        rows = _cast_call().run(db.engine, params, current_app.config["DATABASE_PING_AFTER_IDLE"])
+    except psycopg.errors.UniqueViolation as exc:
+        raise IntegrityError(CAST_FUNCTION, None, exc) from None
+    except psycopg.OperationalError:
+        log.warning("ballot for topic %s: the database connection failed during the call", values["topic_id"],
+                    exc_info=True)
+        raise ServiceUnavailable(_BUSY, reason="busy", headers={"Retry-After": "1"}) from None
+    if not rows:
+        return None
+    household = rows[0][0]
+    return Written(None if household is None else int(household))
+
+
+@functools.cache
+def _cast_call():
+    from backend.core.direct import PreparedCall
+
+    return PreparedCall(CAST_FUNCTION, CAST_CALL)
 
 
 class Written(NamedTuple):

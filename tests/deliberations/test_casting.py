@@ -5,6 +5,7 @@ import itertools
 import secrets
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from backend.accounts.models import HouseholdMember, User
@@ -137,3 +138,21 @@ def test_a_topic_that_does_not_exist_is_404_and_nothing_is_written(client):
     response = client.post("/api/v1/topics/999999/ballots", json={"option_ids": [1]}, headers=headers(alice))
     assert (response.status_code, response.json["reason"]) == (404, "topic_not_found")
     assert db.session.scalar(sa.text("SELECT count(*) FROM voters")) == 0
+
+
+def test_ballots_go_on_after_the_database_closed_the_casts_connection(client, database_url):
+    """A restart between two ballots: the second voter gets a receipt, not an error."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the cast's own connections are PostgreSQL's (TEST_DATABASE_URL)")
+    world = make_world()
+    alice, bob = resident("alice", world.grid(0)), resident("bob", world.grid(0))
+    topic = make_topic(world, phase="voting")
+    assert cast(client, alice, topic, options(topic)[:1]).status_code == 201
+    backends = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                                  {"name": f"linli {casting.CAST_FUNCTION}"}).all()
+    assert len(backends) == 1
+    db.session.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backends[0]})
+    db.session.commit()
+    response = cast(client, bob, topic, options(topic)[:1])
+    assert response.status_code == 201, response.json
+    assert stored_votes(topic) == (2, 2)

@@ -1,0 +1,103 @@
+"""`backend.core.direct`: a hot statement on connections of its own, through libpq (PostgreSQL only)."""
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from backend.core.direct import PreparedCall
+from backend.extensions import db
+
+
+@pytest.fixture
+def pg(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("direct calls are PostgreSQL's (TEST_DATABASE_URL); SQLite casts in the session")
+    return app
+
+
+def _backends(name: str) -> list[int]:
+    pids = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                              {"name": f"linli {name}"}).all()
+    db.session.commit()
+    return list(pids)
+
+
+def _cut(pids: list[int]) -> None:
+    """What a database restart does to an idle connection; returns once the backends have gone."""
+    for pid in pids:
+        db.session.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    db.session.commit()
+
+
+def test_a_call_returns_its_rows_as_text_and_reuses_its_connection(pg):
+    call = PreparedCall("test_add", "SELECT $1::integer + 1, $2::text, NULL::text UNION ALL SELECT 0, 'b', 'c'")
+    assert call.run(db.engine, ["41", None], ping_after=60) == [(b"42", None, None), (b"0", b"b", b"c")]
+    assert call.run(db.engine, ["1", "x"], ping_after=60)[0] == (b"2", b"x", None)
+    assert len(_backends("test_add")) == 1
+
+
+def test_an_error_raises_the_drivers_class_and_the_connection_stays_usable(pg):
+    call = PreparedCall("test_divide", "SELECT 1 / $1::integer")
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        call.run(db.engine, ["0"], ping_after=60)
+    assert call.run(db.engine, ["1"], ping_after=60) == [(b"1",)]
+    assert len(_backends("test_divide")) == 1
+
+
+def test_a_connection_the_server_closed_is_replaced_before_the_call(pg):
+    call = PreparedCall("test_cut", "SELECT pg_backend_pid()")
+    first = int(call.run(db.engine, [], ping_after=3600)[0][0])
+    _cut([first])
+    second = int(call.run(db.engine, [], ping_after=3600)[0][0])  # no ping: the closed socket is read first
+    assert second != first
+
+
+def test_a_statement_dropped_behind_its_back_is_prepared_again(pg):
+    call = PreparedCall("test_gone", "SELECT 7")
+    call.run(db.engine, [], ping_after=3600)
+    stack = call._stacks[db.engine]
+    stack.idle[0].pgconn.exec_(b"DEALLOCATE ALL")  # what a pooler or a stray DISCARD would do
+    assert call.run(db.engine, [], ping_after=3600) == [(b"7",)]
+
+
+def test_disposing_the_engine_closes_its_connections(pg):
+    call = PreparedCall("test_dispose", "SELECT 1")
+    barrier = threading.Barrier(3)
+
+    def busy():
+        with pg.app_context():
+            call.run(db.engine, [], ping_after=60)
+            barrier.wait()
+
+    threads = [threading.Thread(target=busy) for _ in range(2)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    for t in threads:
+        t.join()
+    assert len(_backends("test_dispose")) >= 1
+    db.engine.dispose()
+    assert _backends("test_dispose") == []
+    assert call.run(db.engine, [], ping_after=60) == [(b"1",)]  # a disposed engine starts afresh
+
+
+def test_no_more_connections_at_once_than_the_engines_pool_allows(make_app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("direct calls are PostgreSQL's (TEST_DATABASE_URL)")
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "max_overflow": 1})
+    call = PreparedCall("test_limit", "SELECT pg_sleep(0.2), pg_backend_pid()")
+    seen: set[bytes] = set()
+
+    def vote():
+        with app.app_context():
+            seen.add(call.run(db.engine, [], ping_after=60)[0][1])
+
+    threads = [threading.Thread(target=vote) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 3
