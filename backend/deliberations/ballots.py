@@ -68,6 +68,7 @@ from backend.grids.service import local_tz
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O, U
 RECEIPT_GROUPS, RECEIPT_GROUP = 5, 5  # 25 characters, 125 random bits, shown as XXXXX-XXXXX-…
 RECEIPT_RE = re.compile(f"[{RECEIPT_ALPHABET}]{{{RECEIPT_GROUPS * RECEIPT_GROUP}}}")
+_RECEIPT_SLIPS = str.maketrans("OIL", "011")  # letters read for digits
 LOCK_NAMESPACE = 0x766F7465  # "vote": PostgreSQL advisory locks (namespace, topic id)
 MAX_VOTING_WINDOW = timedelta(days=90)  # the shortest is the setting DELIBERATION_MIN_VOTING_WINDOW
 
@@ -85,7 +86,7 @@ def new_receipt() -> str:
 
 def receipt_hash(receipt: str) -> str | None:
     """SHA-256 of a receipt as typed (case, dashes, spaces and O/I/L slips forgiven); None if malformed."""
-    normalized = re.sub(r"[\s-]", "", receipt.upper()).translate(str.maketrans("OIL", "011"))
+    normalized = re.sub(r"[\s-]", "", receipt.upper()).translate(_RECEIPT_SLIPS)
     if not RECEIPT_RE.fullmatch(normalized):
         return None
     return hashlib.sha256(f"linli-receipt:{normalized}".encode()).hexdigest()

@@ -98,7 +98,8 @@ def explain_refusal(topic_id: int, option_ids: list[int], actor: Actor, now: dat
 def _cast(topic_id: int, user_id: int, chosen: list[int], now: datetime | None) -> str | None:
     """Write the vote; the receipt, or None when the statement refused it. Raises the refusal of a
     second vote; draws again when only a random key or receipt index collided."""
-    postgres = db.engine.dialect.name == "postgresql"
+    engine = db.engine
+    postgres = engine.dialect.name == "postgresql"
     for _ in range(3):
         receipt = new_receipt()
         digest = receipt_hash(receipt)
@@ -107,7 +108,7 @@ def _cast(topic_id: int, user_id: int, chosen: list[int], now: datetime | None) 
                   "choice_count": len(chosen), "key": secrets.randbits(63), "receipt_hash": index,
                   "choices": sealing.seal(topic_id, index, digest, ",".join(map(str, chosen)))}
         try:
-            written = _write_by_function(values) if postgres else _write_in_session(values)
+            written = _write_by_function(engine, values) if postgres else _write_in_session(values)
         except IntegrityError:
             refusal = already_voted(topic_id, user_id)
             if refusal is not None:
@@ -220,7 +221,7 @@ def install_cast_function(connection: sa.engine.Connection) -> None:
 sa.event.listen(Ballot.__table__, "after_create", lambda _table, connection, **_: install_cast_function(connection))
 
 
-def _write_by_function(values: dict):
+def _write_by_function(engine: sa.Engine, values: dict):
     """PostgreSQL: one call of the cast function, on a connection of the cast's own (`core.direct`):
     its own transaction, one round trip; the written row or None."""
     import psycopg  # PostgreSQL's driver: not installed for the embedded SQLite mode
@@ -229,7 +230,7 @@ def _write_by_function(values: dict):
     params = [str(values["topic_id"]), str(values["user_id"]), values["now"].isoformat(), option_ids,
               str(values["choice_count"]), str(values["key"]), values["choices"], values["receipt_hash"]]
     try:
-        rows = _cast_call().run(db.engine, params, current_app.config["DATABASE_PING_AFTER_IDLE"])
+        rows = _cast_call().run(engine, params, current_app.config["DATABASE_PING_AFTER_IDLE"])
     except psycopg.errors.UniqueViolation as exc:
         raise IntegrityError(CAST_FUNCTION, None, exc) from None
     except psycopg.OperationalError:
