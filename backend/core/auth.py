@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from backend.core.db import utcnow
 from backend.core import tokens
+from backend.core.db import utcnow
 from backend.core.errors import Unauthorized
 from backend.core.policies import POLICIES, Actor, Grant, Home, authorize
 

@@ -13,9 +13,8 @@ the engine's pool allows, `pool_size + max_overflow`), runs `PQexecPrepared` wit
 parameters, and puts it back. Before use, a connection whose socket has something to read (the
 server wrote its goodbye: a restart, `pg_terminate_backend`) is pinged, and so is one idle longer
 than `DATABASE_PING_AFTER_IDLE`, as the engine's pool does (`core.db.ping_when_idle`); one that
-fails is replaced.
-The connections close when the engine is disposed; a forked child opens its own (psycopg never
-closes a connection from a process that did not open it).
+fails is replaced. The connections close when the engine is disposed; a forked child opens its
+own (psycopg never closes a connection from a process that did not open it).
 
 A call whose connection breaks while it runs raises `psycopg.OperationalError`: whether the server
 committed it is unknown, so it is never retried here.
