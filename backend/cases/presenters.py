@@ -13,7 +13,7 @@ from backend.cases import service, sla
 from backend.cases.models import MAX_ESCALATION, OPEN_STATUSES, Case, CaseEvent, CaseFollower
 from backend.cases.policies import sees_as_staff
 from backend.cases.routing import ROLE_NAMES, display_name
-from backend.core.db import utcnow
+from backend.core.db import rows_by_id, utcnow
 from backend.core.policies import Actor, allowed
 from backend.extensions import db
 
@@ -131,7 +131,4 @@ def _photo(media_id: int) -> dict:
 
 
 def _users(ids) -> dict[int, User]:
-    ids = sorted(i for i in ids if i is not None)
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    return rows_by_id(User, (i for i in ids if i is not None))

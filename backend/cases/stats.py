@@ -23,7 +23,7 @@ from backend.accounts.models import User
 from backend.cases.models import Case, CaseAssignment
 from backend.cases.policies import staff_scope_clause
 from backend.cases.routing import display_name
-from backend.core.db import utcnow
+from backend.core.db import rows_by_id, utcnow
 from backend.core.errors import Unprocessable
 from backend.core.policies import STAFF_ROLES, Actor
 from backend.extensions import db
@@ -128,7 +128,7 @@ def _count_assignment(t: Tally, a, now: datetime) -> None:
 def _rows(model, tallies: dict) -> list[dict]:
     if not tallies:
         return []
-    places = {p.id: p for p in db.session.scalars(sa.select(model).where(model.id.in_(sorted(tallies))))}
+    places = rows_by_id(model, tallies)
     return [tallies[i].row(i, places[i].code, places[i].name) for i in sorted(tallies, key=lambda i: places[i].code)]
 
 
@@ -138,7 +138,7 @@ def _worker_rows(actor: Actor, tallies: dict) -> list[dict]:
         tallies = {k: v for k, v in tallies.items() if k == actor.user_id}
     if not tallies:
         return []
-    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(sorted(tallies))))}
+    users = rows_by_id(User, tallies)
     return [tallies[i].row(i, None, display_name(users[i])) for i in sorted(tallies)]
 
 

@@ -7,7 +7,6 @@ Only successful responses are kept, so a request that failed validation can be r
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import wraps
 
 import sqlalchemy as sa

@@ -4,7 +4,7 @@ Every authenticated request checks one, so the check is written here in a few st
 of calling PyJWT's general decoder. PyJWT 2.15 spends most of its time on work that does not apply
 to a token this app signed with a shared secret: a per-character scan of every segment, and an
 attempt to load the secret as a DER public key on every call (about 35 µs alone, about 100 µs
-inside a request, against about 15 µs here). PyJWT still signs the tokens (`issue`), and the tests
+inside a request, against about 10 µs alone here). PyJWT still signs the tokens (`issue`), and the tests
 check that the two agree.
 
 The check is the usual one, in the order that never parses what is not authenticated:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import url_for
 
 from backend.accounts.models import User
-from backend.core.db import utcnow
+from backend.core.db import rows_by_id, utcnow
 from backend.core.policies import Actor, allowed
 from backend.deliberations import ballots, comments, moderation
 from backend.deliberations.models import Comment, DeliberationSettings, Poll, Topic
@@ -191,10 +191,11 @@ def queue(page: list, viewer: Actor) -> list[dict]:
     """Moderation queue items in the page's order: a comment in full with its open reports by reason, or
     a held photo with its uploader; each with its topic's title and community."""
     comment_ids = [row.id for row in page if row.kind == "comment"]
-    comments_held = _by_id(Comment, comment_ids)
-    photos_held = _by_id(MediaFile, [row.id for row in page if row.kind == "photo"])
-    topics = _by_id(Topic, {c.topic_id for c in comments_held.values()} | {p.attached_id for p in photos_held.values()})
-    uploaders = _by_id(User, {p.owner_id for p in photos_held.values()})
+    comments_held = rows_by_id(Comment, comment_ids)
+    photos_held = rows_by_id(MediaFile, [row.id for row in page if row.kind == "photo"])
+    topic_ids = [c.topic_id for c in comments_held.values()] + [p.attached_id for p in photos_held.values()]
+    topics = rows_by_id(Topic, topic_ids)
+    uploaders = rows_by_id(User, {p.owner_id for p in photos_held.values()})
     reports = moderation.open_reports(comment_ids)
     items = []
     for kind, item_id in page:
@@ -209,10 +210,6 @@ def queue(page: list, viewer: Actor) -> list[dict]:
                               "uploaded_at": photo.created_at}}
         items.append({"kind": kind, **item, "topic_title": topic.title, "community_id": topic.community_id})
     return items
-
-
-def _by_id(model, ids) -> dict:
-    return {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))} if ids else {}
 
 
 def settings(stored: DeliberationSettings) -> dict:

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from backend.accounts.models import User
-from backend.core.db import utcnow
+from backend.core.db import rows_by_id, utcnow
 from backend.extensions import db
 from backend.notifications.service import notify
 from backend.volunteering.locking import lock_volunteer
@@ -201,7 +201,7 @@ def leaderboard(community_id: int, by: str, viewer_id: int | None, limit: int = 
         user_ids.append(viewer_id)
     minutes_of = dict(db.session.execute(hours_total.where(HoursEntry.user_id.in_(user_ids))).all()) if user_ids else {}
     points_of = dict(db.session.execute(points_total.where(PointsEntry.user_id.in_(user_ids))).all()) if user_ids else {}
-    people = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    people = rows_by_id(User, user_ids)
 
     def entry(user_id: int, rank: int | None) -> dict:
         user = people.get(user_id)
