@@ -8,9 +8,9 @@ from functools import wraps
 
 import sqlalchemy as sa
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from backend.core import tokens
+from backend.core.api import Blueprint
 from backend.core.db import utcnow
 from backend.core.errors import Unauthorized
 from backend.core.policies import POLICIES, Actor, Grant, Home, authorize
@@ -144,8 +144,6 @@ def require(policy_name: str):
         wrapper._policy = policy_name
         if policy_name == "public":
             return wrapper
-        documented = Blueprint.doc(security=BEARER)(wrapper)
-        documented._policy = policy_name
-        return documented
+        return Blueprint.doc(security=BEARER)(wrapper)
 
     return decorator

@@ -77,11 +77,11 @@ log = logging.getLogger(__name__)
 
 # --- receipts and the chain ---------------------------------------------------------------------
 
-def new_receipt() -> str:
-    """A random receipt, grouped for reading aloud and copying."""
+def new_receipt() -> tuple[str, str]:
+    """A random receipt, grouped for reading aloud and copying, and its digest (`receipt_hash`)."""
     # 32 symbols: the low five bits of a random byte pick one uniformly (256 is a multiple of 32).
     raw = "".join([RECEIPT_ALPHABET[b & 31] for b in secrets.token_bytes(RECEIPT_GROUPS * RECEIPT_GROUP)])
-    return "-".join(raw[i:i + RECEIPT_GROUP] for i in range(0, len(raw), RECEIPT_GROUP))
+    return "-".join(raw[i:i + RECEIPT_GROUP] for i in range(0, len(raw), RECEIPT_GROUP)), _digest(raw)
 
 
 def receipt_hash(receipt: str) -> str | None:
@@ -89,6 +89,10 @@ def receipt_hash(receipt: str) -> str | None:
     normalized = re.sub(r"[\s-]", "", receipt.upper()).translate(_RECEIPT_SLIPS)
     if not RECEIPT_RE.fullmatch(normalized):
         return None
+    return _digest(normalized)
+
+
+def _digest(normalized: str) -> str:
     return hashlib.sha256(f"linli-receipt:{normalized}".encode()).hexdigest()
 
 

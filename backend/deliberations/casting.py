@@ -45,7 +45,7 @@ from backend.core.errors import Conflict, DomainError, Forbidden, ServiceUnavail
 from backend.core.policies import Actor
 from backend.deliberations import notices, sealing
 from backend.deliberations.ballots import (LOCK_NAMESPACE, choices_of, new_receipt, one_sqlite_writer, open_if_due,
-                                           receipt_hash, voter_refusal, voting_status, window_refusal)
+                                           voter_refusal, voting_status, window_refusal)
 from backend.deliberations.models import Ballot, Poll, PollOption, Topic, TopicScope, Voter
 from backend.deliberations.service import get_topic, may_view
 from backend.extensions import db
@@ -101,12 +101,11 @@ def _cast(topic_id: int, user_id: int, chosen: list[int], now: datetime | None) 
     engine = db.engine
     postgres = engine.dialect.name == "postgresql"
     for _ in range(3):
-        receipt = new_receipt()
-        digest = receipt_hash(receipt)
-        index = sealing.receipt_index(topic_id, digest)
+        receipt, digest = new_receipt()
+        index, sealed = sealing.seal(topic_id, digest, ",".join(map(str, chosen)))
         values = {"topic_id": topic_id, "user_id": user_id, "now": now or utcnow(), "option_ids": chosen,
                   "choice_count": len(chosen), "key": secrets.randbits(63), "receipt_hash": index,
-                  "choices": sealing.seal(topic_id, index, digest, ",".join(map(str, chosen)))}
+                  "choices": sealed}
         try:
             written = _write_by_function(engine, values) if postgres else _write_in_session(values)
         except IntegrityError:

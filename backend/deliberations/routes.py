@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from backend.core.api import Blueprint
+from backend.core.api import Blueprint, json_response
 from backend.core.auth import current_actor, current_user_id, require
 from backend.core.idempotency import idempotent
 from backend.core.pagination import paginate, paginate_rows
@@ -151,7 +151,7 @@ class Ballots(MethodView):
     def post(self, data, topic_id):
         """Cast a secret ballot; the receipt in the answer is shown once"""
         receipt = casting.cast_ballot(topic_id, current_user_id(), data["option_ids"], current_actor)
-        return {"topic_id": topic_id, "receipt": receipt}
+        return json_response({"topic_id": topic_id, "receipt": receipt}, 201)  # the hottest write: no dump
 
     @require("topic.view")
     @blp.response(200, PublishedBallotSchema(many=True))

@@ -57,15 +57,18 @@ class SealBroken(ServiceUnavailable):
 
 def receipt_index(topic_id: int, receipt_digest: str) -> str:
     """What a ballot stores as `receipt_hash` while voting is open: HMAC-SHA256 of the digest, hex."""
-    return hmac.new(_topic_keys(_secret(), topic_id)[1], bytes.fromhex(receipt_digest), hashlib.sha256).hexdigest()
+    return _index(_topic_keys(_secret(), topic_id)[1], bytes.fromhex(receipt_digest))
 
 
-def seal(topic_id: int, index: str, receipt_digest: str, choices: str) -> str:
-    """The receipt digest and choices as stored while voting is open, bound to the topic and `index`."""
+def seal(topic_id: int, receipt_digest: str, choices: str) -> tuple[str, str]:
+    """What a new ballot stores while voting is open: (its receipt index, the receipt digest and
+    choices sealed and bound to the topic and that index)."""
+    cipher, index_key = _topic_keys(_secret(), topic_id)
+    digest = bytes.fromhex(receipt_digest)
+    index = _index(index_key, digest)
     nonce = secrets.token_bytes(NONCE_BYTES)
-    plain = bytes.fromhex(receipt_digest) + choices.encode("ascii")
-    sealed = _topic_keys(_secret(), topic_id)[0].encrypt(nonce, plain, _associated_data(topic_id, index))
-    return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+    sealed = cipher.encrypt(nonce, digest + choices.encode("ascii"), _associated_data(topic_id, index))
+    return index, SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
 def unseal(topic_id: int, index: str, stored: str) -> tuple[str, str]:
@@ -82,6 +85,10 @@ def unseal(topic_id: int, index: str, stored: str) -> tuple[str, str]:
     if len(plain) <= DIGEST_BYTES or not hmac.compare_digest(receipt_index(topic_id, digest), index):
         raise SealBroken()
     return digest, choices
+
+
+def _index(key: bytes, digest: bytes) -> str:
+    return hmac.digest(key, digest, hashlib.sha256).hex()
 
 
 def _associated_data(topic_id: int, index: str) -> bytes:

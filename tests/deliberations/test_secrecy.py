@@ -63,6 +63,12 @@ def stored_hash(topic: Topic, receipt: str) -> str:
 
 # --- receipts -------------------------------------------------------------------------------------
 
+def test_a_new_receipt_comes_with_the_digest_its_holder_will_type():
+    for _ in range(50):
+        receipt, its_digest = ballots.new_receipt()
+        assert its_digest == ballots.receipt_hash(receipt) == ballots.receipt_hash(receipt.lower()) == digest(receipt)
+
+
 def test_a_receipt_confirms_the_ballot_to_its_holder(client):
     world, topic, cast_log = voted_topic(client)
     voter, receipt, chosen = cast_log[0]
