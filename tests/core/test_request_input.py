@@ -136,15 +136,8 @@ def test_text_trims_and_keeps_newlines_and_tabs():
 
 def request_fields(app):
     """(where, field) for every field of every schema an endpoint loads a request with."""
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        view_class = getattr(view, "view_class", None)
-        handlers = [getattr(view_class, method.lower(), None) for method in rule.methods] if view_class else [view]
-        for handler in filter(None, handlers):
-            for parameter in getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", []):
-                schema = parameter["schema"]
-                schema = schema() if isinstance(schema, type) else schema
-                yield from _schema_fields(schema, f"{rule.rule} {parameter['in']}")
+    for where, schema in request_schemas(app):
+        yield from _schema_fields(schema, where)
 
 
 def _schema_fields(schema, where):
