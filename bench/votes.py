@@ -249,9 +249,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--voters", type=int, default=2000, help="voters in each burst (each votes once)")
     parser.add_argument("--concurrency", type=int, default=64, help="connections the client keeps busy")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (docker/ runs 4)")
-    parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"),
-                        help="sync, as in docker/, closes the connection after each response")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="gthread", choices=("sync", "gthread"),
+                        help="gthread, as in docker/; sync serves one request per worker at a time")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (docker/ runs 4)")
     parser.add_argument("--ceiling-requests", type=int, default=6000,
                         help="requests per round to the bare JSON and the one-query endpoints")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of ceiling, one-query and burst; medians")

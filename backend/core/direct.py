@@ -158,3 +158,62 @@ def _close(connection: _Connection) -> None:
         connection.connection.close()
     except psycopg.Error:
         pass
+
+
+class CallGroup:
+    """Calls that threads of one process make at the same moment, sent together.
+
+    While one caller's call is out, callers that arrive wait; when it is back, the next of them
+    sends everything that waited as one batch (`send_many`: one round trip, one transaction, one
+    commit) and hands each caller its own outcome. A caller alone is sent alone (`send_one`), so a
+    process that serves one request at a time (gunicorn's sync workers) never waits here. An
+    outcome that is an exception is raised in its caller's thread.
+    """
+
+    def __init__(self, send_one, send_many):
+        self._send_one, self._send_many = send_one, send_many
+        self._reset()
+        alive = weakref.ref(self)  # a lock held in the parent at a fork is never released in the child
+        os.register_at_fork(after_in_child=lambda: (group := alive()) is not None and group._reset())
+
+    def _reset(self) -> None:
+        self._cond, self._waiting, self._busy = threading.Condition(), [], False
+
+    def run(self, item):
+        entry = [item, _PENDING]
+        cond = self._cond
+        with cond:
+            self._waiting.append(entry)
+            while entry[1] is _PENDING:
+                if self._busy:
+                    cond.wait()
+                    continue
+                batch, self._waiting, self._busy = self._waiting, [], True
+                outcomes = None
+                cond.release()
+                try:
+                    outcomes = self._send([e[0] for e in batch])
+                finally:
+                    cond.acquire()
+                    self._busy = False
+                    if outcomes is None:  # interrupted (the worker is stopping): nobody may wait for it forever
+                        outcomes = [RuntimeError("the call was interrupted")] * len(batch)
+                    for waiting, outcome in zip(batch, outcomes):
+                        waiting[1] = outcome
+                    cond.notify_all()
+        if isinstance(entry[1], BaseException):
+            raise entry[1]
+        return entry[1]
+
+    def _send(self, items: list) -> list:
+        try:
+            if len(items) == 1:
+                return [self._send_one(items[0])]
+            outcomes = self._send_many(items)
+        except Exception as exc:  # noqa: BLE001 - every caller of the batch gets it
+            return [exc] * len(items)
+        assert len(outcomes) == len(items)
+        return outcomes
+
+
+_PENDING = object()

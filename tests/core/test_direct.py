@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
-from backend.core.direct import PreparedCall
+from backend.core.direct import CallGroup, PreparedCall
 from backend.extensions import db
 
 
@@ -19,8 +20,8 @@ def pg(app, database_url):
 
 
 def _backends(name: str) -> list[int]:
-    pids = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
-                              {"name": f"linli {name}"}).all()
+    pids = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"
+                                      " AND datname = current_database()"), {"name": f"linli {name}"}).all()
     db.session.commit()
     return list(pids)
 
@@ -101,3 +102,111 @@ def test_no_more_connections_at_once_than_the_engines_pool_allows(make_app, data
     for t in threads:
         t.join()
     assert len(seen) == 3
+
+
+# --- CallGroup: no database needed ---------------------------------------------------------------
+
+def test_calls_made_while_one_is_out_go_together_each_getting_its_own_outcome():
+    first_out, release = threading.Event(), threading.Event()
+    sent = []
+
+    def send_one(item):
+        sent.append([item])
+        if item == "first":
+            first_out.set()
+            release.wait(10)
+        if item == "bad-alone":
+            raise ValueError(item)
+        return item.upper()
+
+    def send_many(items):
+        sent.append(list(items))
+        return [LookupError(i) if i == "bad" else i.upper() for i in items]
+
+    group = CallGroup(send_one, send_many)
+    outcomes = {}
+
+    def call(item):
+        try:
+            outcomes[item] = group.run(item)
+        except Exception as exc:  # noqa: BLE001
+            outcomes[item] = type(exc).__name__
+
+    leader = threading.Thread(target=call, args=("first",))
+    leader.start()
+    assert first_out.wait(10)
+    followers = [threading.Thread(target=call, args=(item,)) for item in ("a", "b", "bad", "c")]
+    for thread in followers:
+        thread.start()
+    _until(lambda: len(group._waiting) == 4)  # all four wait behind the first call
+    release.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+
+    assert sent[0] == ["first"] and sorted(sent[1]) == ["a", "b", "bad", "c"] and len(sent) == 2
+    assert outcomes == {"first": "FIRST", "a": "A", "b": "B", "c": "C", "bad": "LookupError"}
+    with pytest.raises(ValueError):
+        group.run("bad-alone")  # alone, and its exception raised in its own thread
+    assert group.run("x") == "X" and sent[-1] == ["x"]
+
+
+def test_a_batch_that_fails_as_a_whole_fails_each_caller_and_the_group_goes_on():
+    def send_many(items):
+        raise RuntimeError("down")
+
+    group = CallGroup(lambda item: item, send_many)
+    group._busy = True  # as if a call were out: these two wait, then one of them sends both
+    results = []
+
+    def call(item):
+        try:
+            results.append(group.run(item))
+        except RuntimeError as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=call, args=(item,)) for item in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    _until(lambda: len(group._waiting) == 2)
+    with group._cond:
+        group._busy = False
+        group._cond.notify_all()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["down", "down"]
+    assert group.run("alone") == "alone"
+
+
+def _until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_caller_interrupted_while_sending_leaves_no_one_waiting():
+    def send_many(items):
+        raise KeyboardInterrupt  # as a worker being stopped would be
+
+    group = CallGroup(lambda item: item, send_many)
+    group._busy = True
+    results = []
+
+    def call(item):
+        try:
+            results.append(group.run(item))
+        except BaseException as exc:  # noqa: BLE001
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=call, args=(item,)) for item in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    _until(lambda: len(group._waiting) == 2)
+    with group._cond:
+        group._busy = False
+        group._cond.notify_all()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sorted(results) == ["KeyboardInterrupt", "RuntimeError"]
+    assert group.run("alone") == "alone"

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -148,7 +150,8 @@ def test_ballots_go_on_after_the_database_closed_the_casts_connection(client, da
     alice, bob = resident("alice", world.grid(0)), resident("bob", world.grid(0))
     topic = make_topic(world, phase="voting")
     assert cast(client, alice, topic, options(topic)[:1]).status_code == 201
-    backends = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+    backends = db.session.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"
+                                  " AND datname = current_database()"),
                                   {"name": f"linli {casting.CAST_FUNCTION}"}).all()
     assert len(backends) == 1
     db.session.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": backends[0]})
@@ -156,3 +159,99 @@ def test_ballots_go_on_after_the_database_closed_the_casts_connection(client, da
     response = cast(client, bob, topic, options(topic)[:1])
     assert response.status_code == 201, response.json
     assert stored_votes(topic) == (2, 2)
+
+
+def test_ballots_cast_at_the_same_moment_go_in_one_call_each_with_its_own_answer(make_app, database_url,
+                                                                                monkeypatch):
+    """Threads of one process (gthread workers) voting together: while one ballot's call is out, the
+    others wait and then go as one call of `linli_cast_ballots`; a second vote and a refusal in that
+    batch are answered alone, the rest are counted."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("ballots are grouped on PostgreSQL (TEST_DATABASE_URL); SQLite has one writer at a time")
+    held, release, batches = threading.Event(), threading.Event(), []
+    cast_one, cast_many = casting._cast_one, casting._cast_many
+
+    def first_one_held(item):
+        if not held.is_set():
+            held.set()
+            release.wait(10)
+        return cast_one(item)
+
+    monkeypatch.setattr(casting, "_cast_one", first_one_held)
+    monkeypatch.setattr(casting, "_cast_many", lambda items: batches.append(len(items)) or cast_many(items))
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 10, "max_overflow": 0})
+    with app.app_context():
+        world = make_world()
+        first, *others = [resident(f"v{i}", world.grid(0)) for i in range(5)]
+        unverified = resident("unverified", world.grid(0), verified=False)
+        topic = make_topic(world, phase="voting")
+        yes, no, _ = options(topic)
+        url = f"/api/v1/topics/{topic.id}/ballots"
+        answers = {}
+
+        def vote(name, auth, choice):
+            response = app.test_client().post(url, json={"option_ids": [choice]}, headers=auth)
+            answers[name] = (response.status_code, (response.json or {}).get("reason"))
+
+        leader = threading.Thread(target=vote, args=("first", headers(first), yes))
+        leader.start()
+        assert held.wait(10)
+        auth = [headers(user) for user in others]
+        rest = [("other0", auth[0], no), ("other0 again", auth[0], yes), ("other1", auth[1], yes),
+                ("other2", auth[2], no), ("other3", auth[3], yes), ("unverified", headers(unverified), yes)]
+        threads = [threading.Thread(target=vote, args=item) for item in rest]
+        for thread in threads:
+            thread.start()
+        group = casting._cast_group(db.engine)
+        deadline = time.monotonic() + 20
+        while len(group._waiting) < len(rest):
+            assert time.monotonic() < deadline, f"only {len(group._waiting)} ballots came to wait: {answers}"
+            time.sleep(0.01)
+        release.set()
+        for thread in [leader, *threads]:
+            thread.join(30)
+
+        assert batches == [len(rest)]
+        assert answers.pop("unverified") == (403, "not_verified")
+        assert sorted([answers.pop("other0"), answers.pop("other0 again")]) == [(201, None), (409, "already_voted")]
+        assert set(answers.values()) == {(201, None)} and len(answers) == 4
+        db.session.expire_all()
+        assert stored_votes(topic) == (5, 5)
+        ballots.close_voting(topic.id, utcnow() + timedelta(days=4))
+        db.session.commit()
+        poll = db.session.get(Poll, topic.id)
+        assert poll.cast_count == 5 and ballots.verify_chain(topic.id) == (5, poll.chain_hash, True)
+
+
+def test_a_group_that_fails_as_a_whole_is_cast_one_by_one(app, database_url, monkeypatch):
+    """A batch rolled back as a whole (a deadlock between two batches, say) committed nothing, so each
+    of its ballots is sent alone."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("ballots are grouped on PostgreSQL (TEST_DATABASE_URL)")
+    import psycopg
+
+    from backend.core.direct import PreparedCall
+
+    world = make_world()
+    voters = [resident(f"w{i}", world.grid(0)) for i in range(3)]
+    topic = make_topic(world, phase="voting")
+    yes = options(topic)[0]
+    real_run = PreparedCall.run
+
+    def deadlocked(self, engine, params, ping_after):
+        if self.name == casting.CAST_MANY_FUNCTION.encode():
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return real_run(self, engine, params, ping_after)
+
+    monkeypatch.setattr(PreparedCall, "run", deadlocked)
+    items = [(db.engine, {"topic_id": topic.id, "user_id": v.id, "now": utcnow(), "option_ids": [yes],
+                          "choice_count": 1, "key": secrets.randbits(63), "receipt_hash": secrets.token_hex(32),
+                          "choices": "sealed"}, 60.0)
+             for v in voters]
+    items.append((db.engine, {**items[0][1], "key": secrets.randbits(63), "receipt_hash": secrets.token_hex(32)},
+                  60.0))
+    outcomes = casting._cast_many(items)
+    assert outcomes[:3] == [casting.Written(None)] * 3
+    assert isinstance(outcomes[3], sa.exc.IntegrityError)  # the first voter's second ballot
+    db.session.expire_all()
+    assert stored_votes(topic) == (3, 3)
