@@ -255,3 +255,17 @@ def test_a_group_that_fails_as_a_whole_is_cast_one_by_one(app, database_url, mon
     assert isinstance(outcomes[3], sa.exc.IntegrityError)  # the first voter's second ballot
     db.session.expire_all()
     assert stored_votes(topic) == (3, 3)
+
+
+def test_the_receipt_answer_is_what_its_documented_schema_dumps(client):
+    """The ballot route builds its answer directly (`core.api.json_response`): it must still be
+    exactly what `ReceiptIssuedSchema`, which documents it, would give."""
+    from backend.deliberations.schemas import ReceiptIssuedSchema
+
+    world = make_world()
+    alice = resident("alice", world.grid(0))
+    topic = make_topic(world, phase="voting")
+    response = cast(client, alice, topic, options(topic)[:1])
+    assert response.status_code == 201 and response.mimetype == "application/json"
+    assert response.json == ReceiptIssuedSchema().dump({"topic_id": topic.id, "receipt": response.json["receipt"]})
+    assert list(response.json) == list(ReceiptIssuedSchema().fields)
