@@ -269,21 +269,15 @@ def _cast_one(item: tuple[sa.Engine, dict, float]):
     import psycopg  # PostgreSQL's driver: not installed for the embedded SQLite mode
 
     engine, values, ping_after = item
-    params = [str(values["topic_id"]), str(values["user_id"]), values["now"].isoformat(),
-              _pg_array(map(str, values["option_ids"])), str(values["choice_count"]), str(values["key"]),
-              values["choices"], values["receipt_hash"]]
     try:
-        rows = _cast_call(CAST_FUNCTION, CAST_CALL).run(engine, params, ping_after)
+        rows = _cast_call(CAST_FUNCTION, CAST_CALL).run(engine, _call_params(values), ping_after)
     except psycopg.errors.UniqueViolation as exc:
         raise IntegrityError(CAST_FUNCTION, None, exc) from None
     except psycopg.OperationalError:
         log.warning("ballot for topic %s: the database connection failed during the call", values["topic_id"],
                     exc_info=True)
         raise ServiceUnavailable(_BUSY, reason="busy", headers={"Retry-After": "1"}) from None
-    if not rows:
-        return None
-    household = rows[0][0]
-    return Written(None if household is None else int(household))
+    return _written(rows[0][0]) if rows else None
 
 
 def _cast_many(items: list[tuple[sa.Engine, dict, float]]) -> list:
@@ -292,12 +286,8 @@ def _cast_many(items: list[tuple[sa.Engine, dict, float]]) -> list:
     each ballot goes alone; but not when the connection broke (whether it committed is unknown)."""
     import psycopg
 
-    engine, every = items[0][0], [values for _, values, _ in items]
-    params = [_pg_array(str(v["topic_id"]) for v in every), _pg_array(str(v["user_id"]) for v in every),
-              _pg_array(v["now"].isoformat() for v in every),
-              _pg_array(_pg_array(map(str, v["option_ids"])) for v in every),
-              _pg_array(str(v["choice_count"]) for v in every), _pg_array(str(v["key"]) for v in every),
-              _pg_array(v["choices"] for v in every), _pg_array(v["receipt_hash"] for v in every)]
+    engine = items[0][0]
+    params = [_pg_array(column) for column in zip(*(_call_params(values) for _, values, _ in items))]
     try:
         rows = _cast_call(CAST_MANY_FUNCTION, CAST_MANY_CALL).run(engine, params, items[0][2])
     except psycopg.Error as exc:
@@ -310,7 +300,7 @@ def _cast_many(items: list[tuple[sa.Engine, dict, float]]) -> list:
     outcomes: list = [None] * len(items)
     for index, outcome, household in rows:
         if outcome == b"cast":
-            outcomes[int(index) - 1] = Written(None if household is None else int(household))
+            outcomes[int(index) - 1] = _written(household)
         elif outcome == b"duplicate":
             outcomes[int(index) - 1] = IntegrityError(CAST_MANY_FUNCTION, None, Exception("unique_violation"))
     return outcomes
@@ -321,6 +311,17 @@ def _outcome_alone(item: tuple[sa.Engine, dict, float]):
         return _cast_one(item)
     except Exception as exc:  # noqa: BLE001 - handed to the ballot's own thread, which raises it
         return exc
+
+
+def _call_params(values: dict) -> list[str]:
+    """The cast function's arguments as text, in order; `linli_cast_ballots` takes each as an array."""
+    return [str(values["topic_id"]), str(values["user_id"]), values["now"].isoformat(),
+            _pg_array(map(str, values["option_ids"])), str(values["choice_count"]), str(values["key"]),
+            values["choices"], values["receipt_hash"]]
+
+
+def _written(household: bytes | None) -> Written:
+    return Written(None if household is None else int(household))
 
 
 def _pg_array(elements) -> str:

@@ -155,26 +155,34 @@ def test_a_batch_that_fails_as_a_whole_fails_each_caller_and_the_group_goes_on()
         raise RuntimeError("down")
 
     group = CallGroup(lambda item: item, send_many)
-    group._busy = True  # as if a call were out: these two wait, then one of them sends both
-    results = []
+    results = _sent_together(group, ["a", "b"])
+    assert [type(r) for r in results] == [RuntimeError, RuntimeError] and [str(r) for r in results] == ["down"] * 2
+    assert group.run("alone") == "alone"
+
+
+def _sent_together(group: CallGroup, items: list) -> list:
+    """Each item's outcome (its result, or the exception it raised), from threads that all waited as
+    if a call were out, and were then released to send together."""
+    group._busy = True
+    outcomes = []
 
     def call(item):
         try:
-            results.append(group.run(item))
-        except RuntimeError as exc:
-            results.append(str(exc))
+            outcomes.append(group.run(item))
+        except BaseException as exc:  # noqa: BLE001 - the outcome under test
+            outcomes.append(exc)
 
-    threads = [threading.Thread(target=call, args=(item,)) for item in ("a", "b")]
+    threads = [threading.Thread(target=call, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
-    _until(lambda: len(group._waiting) == 2)
+    _until(lambda: len(group._waiting) == len(items))
     with group._cond:
         group._busy = False
         group._cond.notify_all()
     for thread in threads:
         thread.join(10)
-    assert results == ["down", "down"]
-    assert group.run("alone") == "alone"
+    assert not any(thread.is_alive() for thread in threads)
+    return outcomes
 
 
 def _until(condition, seconds: float = 10) -> None:
@@ -189,24 +197,6 @@ def test_a_caller_interrupted_while_sending_leaves_no_one_waiting():
         raise KeyboardInterrupt  # as a worker being stopped would be
 
     group = CallGroup(lambda item: item, send_many)
-    group._busy = True
-    results = []
-
-    def call(item):
-        try:
-            results.append(group.run(item))
-        except BaseException as exc:  # noqa: BLE001
-            results.append(type(exc).__name__)
-
-    threads = [threading.Thread(target=call, args=(item,)) for item in ("a", "b")]
-    for thread in threads:
-        thread.start()
-    _until(lambda: len(group._waiting) == 2)
-    with group._cond:
-        group._busy = False
-        group._cond.notify_all()
-    for thread in threads:
-        thread.join(10)
-    assert not any(thread.is_alive() for thread in threads)
-    assert sorted(results) == ["KeyboardInterrupt", "RuntimeError"]
+    results = _sent_together(group, ["a", "b"])
+    assert sorted(type(r).__name__ for r in results) == ["KeyboardInterrupt", "RuntimeError"]
     assert group.run("alone") == "alone"
